@@ -1,0 +1,34 @@
+// Development-friendly defaults. Production overrides come from the environment or an
+// IDP_CONFIG JSON file; `loadConfig` refuses the unsafe ones when NODE_ENV=production.
+export const defaults = {
+  nodeEnv: 'development',
+  port: 3000,
+  host: '0.0.0.0',
+  issuer: undefined as string | undefined, // derived from the port when unset
+  databaseUrl: 'sqlite:./data/idp.sqlite',
+  databasePoolMax: 10,
+  dataDir: './data',
+  smtpUrl: undefined as string | undefined,
+  mailFrom: 'no-reply@localhost',
+  secretKey: undefined as string | undefined, // generated into dataDir in development
+  logLevel: 'info',
+  trustProxy: false,
+  demo: true, // create the demo org/user/client in development on an empty database
+  argon2: {
+    // OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
+    memoryKiB: 19456,
+    iterations: 2,
+    parallelism: 1,
+  },
+  throttle: {
+    // Keycloak-style brute-force detection: after `accountFailures` consecutive failures
+    // the account key waits `baseDelaySeconds`, doubling per further failure, capped.
+    accountFailures: 5,
+    addressFailures: 20,
+    baseDelaySeconds: 30,
+    maxDelaySeconds: 900,
+    // failures older than this are forgotten
+    failureResetSeconds: 43200,
+  },
+  purgeIntervalSeconds: 300,
+} as const;

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaults } from './defaults.js';
+import { envMap, pathToEnv } from './env-map.js';
+import { type Config, configSchema } from './schema.js';
+
+export type { Config } from './schema.js';
+
+/** A configuration problem: one line naming the setting and the fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Tree = Record<string, unknown>;
+
+function setPath(target: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] = { ...(node[part] as Tree | undefined) };
+    node = node[part] as Tree;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function readConfigFile(file: string): Tree {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Tree;
+  } catch (err) {
+    throw new ConfigError(`IDP_CONFIG: cannot read ${file} as JSON (${(err as Error).message}); fix the file or unset IDP_CONFIG`);
+  }
+}
+
+function mergeDeep(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' ? mergeDeep(b as Tree, v as Tree) : v;
+  }
+  return out;
+}
+
+/** The development secret key lives next to the database so restarts keep decrypting. */
+function developmentSecretKey(dataDir: string): string {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+function productionProblems(config: Config, raw: Tree): string[] {
+  const problems: string[] = [];
+  if (!config.issuer.startsWith('https://')) {
+    problems.push('IDP_ISSUER: production requires an https issuer (e.g. https://id.example.com)');
+  }
+  if (!raw.secretKey) {
+    problems.push('IDP_SECRET_KEY: required in production; generate one with `openssl rand -base64 32` and keep it safe');
+  }
+  if (!config.smtpUrl) {
+    problems.push('IDP_SMTP_URL: required in production so codes and links can be mailed (smtp://host:port)');
+  }
+  return problems;
+}
+
+/**
+ * Defaults ← IDP_CONFIG JSON file ← environment variables, validated by zod.
+ * Throws ConfigError whose message is one line per problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Tree = structuredClone(defaults) as unknown as Tree;
+  if (env.IDP_CONFIG) raw = mergeDeep(raw, readConfigFile(env.IDP_CONFIG));
+  for (const [name, path] of Object.entries(envMap)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, value);
+  }
+  const explicitSecret = raw.secretKey;
+  if (raw.issuer === undefined) raw.issuer = `http://localhost:${raw.port}`;
+  if (typeof raw.issuer === 'string') raw.issuer = raw.issuer.replace(/\/+$/, '');
+  if (raw.trustProxy === 'false' || raw.trustProxy === '0') raw.trustProxy = false;
+  if (raw.demo === 'false' || raw.demo === '0') raw.demo = false;
+  if (!raw.secretKey && raw.nodeEnv !== 'production') {
+    raw.secretKey = developmentSecretKey(String(raw.dataDir));
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const name = pathToEnv[path] ?? path;
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const config = parsed.data;
+  if (config.nodeEnv === 'production') {
+    const problems = productionProblems(config, { ...raw, secretKey: explicitSecret });
+    if (problems.length) throw new ConfigError(problems.join('\n'));
+  }
+  return config;
+}

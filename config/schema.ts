@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const databaseUrl = z
+  .string()
+  .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be sqlite:PATH or postgres://user@host:port/db',
+  });
+
+export const configSchema = z.object({
+  nodeEnv: z.enum(['development', 'production', 'test']),
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  issuer: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL such as https://id.example.com' }),
+  databaseUrl,
+  databasePoolMax: z.coerce.number().int().min(1).max(500),
+  dataDir: z.string().min(1),
+  smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be smtp://host:port or smtps://host:port').optional(),
+  mailFrom: z.string().min(3),
+  secretKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  logLevel: z.enum(logLevels),
+  trustProxy: z.coerce.boolean(),
+  demo: z.coerce.boolean(),
+  argon2: z.object({
+    memoryKiB: z.coerce.number().int().min(19456, 'must be at least 19456 (OWASP minimum)'),
+    iterations: z.coerce.number().int().min(2),
+    parallelism: z.coerce.number().int().min(1).max(8),
+  }),
+  throttle: z.object({
+    accountFailures: z.coerce.number().int().min(1),
+    addressFailures: z.coerce.number().int().min(1),
+    baseDelaySeconds: z.coerce.number().int().min(1),
+    maxDelaySeconds: z.coerce.number().int().min(1),
+    failureResetSeconds: z.coerce.number().int().min(60),
+  }),
+  purgeIntervalSeconds: z.coerce.number().int().min(10),
+});
+
+export type Config = z.infer<typeof configSchema>;

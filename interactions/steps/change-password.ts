@@ -1,0 +1,100 @@
+import type { Context } from 'koa';
+import { h } from 'preact';
+import { z } from 'zod';
+import { checkNewPassword, passwordScore } from '../../src/auth/passwords.js';
+import { nextStep } from '../../src/auth/policy.js';
+import { BadRequestError, FlowExpiredError } from '../../src/errors.js';
+import type { MessageKey } from '../../src/i18n/index.js';
+import type { Organisation, User } from '../../src/model.js';
+import { ChangePasswordPage, type ChangePasswordView } from '../views/change-password.js';
+import { sendPage } from '../respond.js';
+import { type InteractionDeps, type LoadedFlow, finishLogin, pageFor, stepUrl } from '../flow.js';
+
+const changeForm = z.object({ newPassword: z.string().max(1024), confirm: z.string().max(1024) });
+
+async function flowUser(deps: InteractionDeps, loaded: LoadedFlow): Promise<{ user: User; org: Organisation }> {
+  const user = loaded.flow.userId ? await deps.services.repos.users.findById(loaded.flow.userId) : undefined;
+  const org = user ? await deps.services.repos.orgs.findById(user.orgId) : undefined;
+  if (!user || !org || user.disabled) throw new FlowExpiredError();
+  return { user, org };
+}
+
+const userInputs = (user: User, org: Organisation) => [user.username, org.code, user.name ?? ''].filter(Boolean);
+
+export async function showChangePassword(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: LoadedFlow,
+  status = 200,
+  errors: ChangePasswordView['errors'] = {},
+) {
+  const { user, org } = await flowUser(deps, loaded);
+  sendPage(
+    ctx,
+    status,
+    h(ChangePasswordPage, {
+      page: pageFor(ctx, loaded, user.locale),
+      action: stepUrl(loaded.uid, 'password'),
+      strengthUrl: stepUrl(loaded.uid, 'strength'),
+      csrf: deps.csrf.tokenFor(loaded.uid),
+      firstLogin: user.lastLoginAt === null,
+      minLength: org.settings.passwordMinLength,
+      username: user.username,
+      errors,
+    }),
+  );
+}
+
+export async function submitChangePassword(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
+  const { user, org } = await flowUser(deps, loaded);
+  const { t } = pageFor(ctx, loaded, user.locale);
+  const parsed = changeForm.safeParse(body);
+  if (!parsed.success) throw new BadRequestError('newPassword and confirm are required text fields');
+  const { newPassword, confirm } = parsed.data;
+
+  const problem = checkNewPassword(newPassword, org.settings, userInputs(user, org));
+  if (problem) {
+    return showChangePassword(ctx, deps, loaded, 400, {
+      newPassword: t(`password.${problem}` as MessageKey, { min: org.settings.passwordMinLength }),
+    });
+  }
+  if (newPassword !== confirm) return showChangePassword(ctx, deps, loaded, 400, { confirm: t('changePassword.mismatch') });
+  if (await deps.services.hasher.verify(user.passwordHash, newPassword)) {
+    return showChangePassword(ctx, deps, loaded, 400, { newPassword: t('changePassword.sameAsOld') });
+  }
+
+  const passwordHash = await deps.services.hasher.hash(newPassword);
+  const data = { ...loaded.flow.data, passwordChanged: true };
+  const next = nextStep({ user: { mustChangePassword: false }, passwordDone: true, passwordChanged: true });
+  const moved = await deps.services.repos.flows.advance(loaded.uid, 'change_password', {
+    state: next,
+    orgId: loaded.flow.orgId,
+    userId: user.id,
+    data,
+  });
+  if (!moved) {
+    ctx.status = 303;
+    return ctx.redirect(stepUrl(loaded.uid));
+  }
+  await deps.services.repos.users.setPassword(user.id, passwordHash, false);
+  await deps.services.audit.record({
+    type: 'password.changed',
+    orgId: org.id,
+    userId: user.id,
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent'),
+    details: { forced: true },
+  });
+  if (next === 'done') return finishLogin(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, user.id);
+  ctx.status = 303;
+  ctx.redirect(stepUrl(loaded.uid));
+  ctx.status = 303;
+}
+
+/** Scores a candidate password for the gauge; the policy check on submit is authoritative. */
+export async function passwordStrength(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
+  const { user, org } = await flowUser(deps, loaded);
+  const password = typeof body.password === 'string' ? body.password.slice(0, 256) : '';
+  ctx.set('cache-control', 'no-store');
+  ctx.body = { score: password ? passwordScore(password, userInputs(user, org)) : 0 };
+}

@@ -1,0 +1,101 @@
+import type { Context } from 'koa';
+import { h } from 'preact';
+import { z } from 'zod';
+import { passwordLogin } from '../../src/auth/login.js';
+import { nextStep } from '../../src/auth/policy.js';
+import { formatTime } from '../../src/i18n/index.js';
+import type { Organisation } from '../../src/model.js';
+import { LoginPage, type LoginView } from '../views/login.js';
+import { sendPage } from '../respond.js';
+import { type FlowData, type InteractionDeps, type LoadedFlow, finishLogin, pageFor, stepUrl } from '../flow.js';
+
+const loginForm = z.object({
+  org: z.string().trim().max(64).optional(),
+  username: z.string().trim().max(128),
+  password: z.string().max(256),
+});
+
+/** The organisation code is asked only when the client is not bound to one and several exist. */
+async function organisationFor(deps: InteractionDeps, loaded: LoadedFlow): Promise<{ askOrg: boolean; org?: Organisation | undefined }> {
+  const { orgs } = deps.services.repos;
+  if (loaded.clientOrgId) return { askOrg: false, org: await orgs.findById(loaded.clientOrgId) };
+  const all = await orgs.list();
+  if (all.length === 1) return { askOrg: false, org: all[0] };
+  return { askOrg: true };
+}
+
+export async function showLogin(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, status = 200, extra: Partial<LoginView> = {}) {
+  const { askOrg } = await organisationFor(deps, loaded);
+  const hint = loaded.interaction.params.login_hint;
+  sendPage(
+    ctx,
+    status,
+    h(LoginPage, {
+      page: pageFor(ctx, loaded),
+      action: stepUrl(loaded.uid, 'login'),
+      csrf: deps.csrf.tokenFor(loaded.uid),
+      clientName: loaded.clientName,
+      askOrg,
+      values: { username: typeof hint === 'string' ? hint.slice(0, 128) : undefined },
+      errors: {},
+      ...extra,
+    }),
+  );
+}
+
+export async function submitLogin(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
+  const page = pageFor(ctx, loaded);
+  const { t } = page;
+  const parsed = loginForm.safeParse(body);
+  const values = { org: body.org?.slice(0, 64), username: body.username?.slice(0, 128) };
+  if (!parsed.success) {
+    const fields = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+    return showLogin(ctx, deps, loaded, 400, {
+      values,
+      errors: {
+        org: fields.has('org') ? t('login.tooLong') : undefined,
+        username: fields.has('username') ? (body.username ? t('login.tooLong') : t('login.usernameRequired')) : undefined,
+        password: fields.has('password') ? (body.password ? t('password.too_long') : t('login.passwordRequired')) : undefined,
+      },
+    });
+  }
+  const form = parsed.data;
+  const { askOrg, org: fixedOrg } = await organisationFor(deps, loaded);
+  const missing = {
+    org: askOrg && !form.org ? t('login.orgRequired') : undefined,
+    username: !form.username ? t('login.usernameRequired') : undefined,
+    password: !form.password ? t('login.passwordRequired') : undefined,
+  };
+  if (missing.org || missing.username || missing.password) return showLogin(ctx, deps, loaded, 400, { values, errors: missing });
+
+  const org = askOrg ? await deps.services.repos.orgs.findByCode(form.org!) : fixedOrg;
+  const { services } = deps;
+  const result = await passwordLogin(
+    { ...services.repos, hasher: services.hasher, throttle: services.throttle, audit: services.audit },
+    { org, orgCode: askOrg ? form.org! : (org?.code ?? ''), username: form.username, password: form.password },
+    { ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId: String(loaded.interaction.params.client_id ?? '') },
+  );
+  if (!result.ok) {
+    const message =
+      result.reason === 'locked' ? t('login.locked', { time: formatTime(result.retryAt, page.locale) }) : t('login.invalid');
+    if (result.reason === 'locked') ctx.set('retry-after', String(Math.max(1, Math.ceil((result.retryAt - Date.now()) / 1000))));
+    return showLogin(ctx, deps, loaded, result.reason === 'locked' ? 429 : 401, { values, errors: { form: message } });
+  }
+
+  const data: FlowData = { amr: ['pwd'], authTime: Math.floor(Date.now() / 1000) };
+  const next = nextStep({ user: result.user, passwordDone: true, passwordChanged: false });
+  const moved = await deps.services.repos.flows.advance(loaded.uid, 'password', {
+    state: next,
+    orgId: result.org.id,
+    userId: result.user.id,
+    data,
+  });
+  if (!moved) {
+    ctx.status = 303;
+    return ctx.redirect(stepUrl(loaded.uid));
+  }
+  if (next === 'done') return finishLogin(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, result.user.id);
+  ctx.status = 303;
+  ctx.redirect(stepUrl(loaded.uid));
+  ctx.status = 303;
+}

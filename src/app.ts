@@ -1,0 +1,34 @@
+import type Provider from 'oidc-provider';
+import { createCsrf } from '../interactions/csrf.js';
+import { createInteractionRouter } from '../interactions/router.js';
+import { createProvider } from './oidc/provider.js';
+import type { KeyMaterial } from './oidc/keys.js';
+import type { Services } from './services.js';
+import { errorPages } from './http/errors.js';
+import { createHealthRouter, createMetrics } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
+import { staticAssets } from './http/static.js';
+
+/**
+ * oidc-provider is itself the koa application: our middleware and routes are inserted
+ * ahead of its protocol routes with `provider.use`.
+ */
+export function buildApp(services: Services, keys: KeyMaterial): Provider {
+  const provider = createProvider(services, keys);
+  const metrics = createMetrics();
+  const health = createHealthRouter(services.knex, metrics.registry);
+  const interactions = createInteractionRouter({ provider, services, csrf: createCsrf(services.config.secretKey) });
+
+  provider.use(requestLog(services.logger));
+  provider.use(metrics.timing);
+  provider.use(securityHeaders());
+  provider.use(errorPages());
+  provider.use(health.routes());
+  provider.use(staticAssets());
+  provider.use(interactions.routes());
+  provider.use(interactions.allowedMethods({ throw: true }));
+
+  provider.on('server_error', (ctx, err) => services.logger.error({ err, reqId: ctx.state?.requestId }, 'oidc server_error'));
+  return provider;
+}

@@ -1,0 +1,65 @@
+import type { Knex } from 'knex';
+import { type Organisation, type OrgSettings, normaliseOrgCode, orgSettingsSchema } from '../model.js';
+import { randomId } from '../util/ids.js';
+
+interface OrgRow {
+  id: string;
+  code: string;
+  name: string;
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toOrg(row: OrgRow): Organisation {
+  return {
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    settings: orgSettingsSchema.parse(JSON.parse(row.settings)),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export type OrgRepository = ReturnType<typeof createOrgRepository>;
+
+export function createOrgRepository(knex: Knex) {
+  const table = () => knex<OrgRow>('organisations');
+  return {
+    async create(input: { code: string; name: string; settings: Partial<OrgSettings> }): Promise<Organisation> {
+      const now = Date.now();
+      const row: OrgRow = {
+        id: randomId(),
+        code: normaliseOrgCode(input.code),
+        name: input.name,
+        settings: JSON.stringify(orgSettingsSchema.parse(input.settings)),
+        created_at: now,
+        updated_at: now,
+      };
+      await table().insert(row);
+      return toOrg(row);
+    },
+    async findByCode(code: string): Promise<Organisation | undefined> {
+      const row = await table().where({ code: normaliseOrgCode(code) }).first();
+      return row && toOrg(row);
+    },
+    async findById(id: string): Promise<Organisation | undefined> {
+      const row = await table().where({ id }).first();
+      return row && toOrg(row);
+    },
+    async list(): Promise<Organisation[]> {
+      return (await table().orderBy('code')).map(toOrg);
+    },
+    async count(): Promise<number> {
+      const [{ n }] = (await table().count({ n: '*' })) as [{ n: number | string }];
+      return Number(n);
+    },
+    async update(id: string, changes: { name?: string; settings?: OrgSettings }): Promise<void> {
+      const patch: Partial<OrgRow> = { updated_at: Date.now() };
+      if (changes.name !== undefined) patch.name = changes.name;
+      if (changes.settings !== undefined) patch.settings = JSON.stringify(orgSettingsSchema.parse(changes.settings));
+      await table().where({ id }).update(patch);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { type Locale, type Role, type User, usernameKey } from '../model.js';
+import { randomId } from '../util/ids.js';
+
+interface UserRow {
+  id: string;
+  org_id: string;
+  username: string;
+  username_key: string;
+  password_hash: string;
+  email: string | null;
+  email_verified: boolean | number;
+  name: string | null;
+  locale: string | null;
+  role: string;
+  must_change_password: boolean | number;
+  disabled: boolean | number;
+  password_changed_at: number | null;
+  last_login_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const num = (v: number | null) => (v === null ? null : Number(v));
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    email: row.email,
+    emailVerified: Boolean(row.email_verified),
+    name: row.name,
+    locale: (row.locale as Locale | null) ?? null,
+    role: row.role as Role,
+    mustChangePassword: Boolean(row.must_change_password),
+    disabled: Boolean(row.disabled),
+    passwordChangedAt: num(row.password_changed_at),
+    lastLoginAt: num(row.last_login_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export interface NewUser {
+  orgId: string;
+  username: string;
+  passwordHash: string;
+  email?: string | null;
+  name?: string | null;
+  locale?: Locale | null;
+  role?: Role;
+  mustChangePassword?: boolean;
+}
+
+export type UserRepository = ReturnType<typeof createUserRepository>;
+
+export function createUserRepository(knex: Knex) {
+  const table = () => knex<UserRow>('users');
+  return {
+    async create(input: NewUser): Promise<User> {
+      const now = Date.now();
+      const row: UserRow = {
+        id: randomId(),
+        org_id: input.orgId,
+        username: input.username.normalize('NFKC').trim(),
+        username_key: usernameKey(input.username),
+        password_hash: input.passwordHash,
+        email: input.email ?? null,
+        email_verified: false,
+        name: input.name ?? null,
+        locale: input.locale ?? null,
+        role: input.role ?? 'user',
+        must_change_password: input.mustChangePassword ?? false,
+        disabled: false,
+        password_changed_at: now,
+        last_login_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await table().insert(row);
+      return toUser(row);
+    },
+    async findById(id: string): Promise<User | undefined> {
+      const row = await table().where({ id }).first();
+      return row && toUser(row);
+    },
+    async findByUsername(orgId: string, username: string): Promise<User | undefined> {
+      const row = await table().where({ org_id: orgId, username_key: usernameKey(username) }).first();
+      return row && toUser(row);
+    },
+    async listByOrg(orgId: string): Promise<User[]> {
+      return (await table().where({ org_id: orgId }).orderBy('username_key')).map(toUser);
+    },
+    async count(): Promise<number> {
+      const [{ n }] = (await table().count({ n: '*' })) as [{ n: number | string }];
+      return Number(n);
+    },
+    async setPassword(id: string, passwordHash: string, mustChange = false): Promise<void> {
+      const now = Date.now();
+      await table().where({ id }).update({
+        password_hash: passwordHash,
+        must_change_password: mustChange,
+        password_changed_at: now,
+        updated_at: now,
+      });
+    },
+    async recordLogin(id: string): Promise<void> {
+      await table().where({ id }).update({ last_login_at: Date.now() });
+    },
+    async setLocale(id: string, locale: Locale): Promise<void> {
+      await table().where({ id }).update({ locale, updated_at: Date.now() });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+export const mfaModes = ['off', 'optional', 'required'] as const;
+export const mfaMethods = ['totp', 'email', 'webauthn'] as const;
+export const roles = ['user', 'admin'] as const;
+export const locales = ['ja', 'en'] as const;
+
+export type MfaMode = (typeof mfaModes)[number];
+export type MfaMethod = (typeof mfaMethods)[number];
+export type Role = (typeof roles)[number];
+export type Locale = (typeof locales)[number];
+
+/** An organisation's policy. Stored as JSON; missing keys take these defaults. */
+export const orgSettingsSchema = z.object({
+  mfa: z.enum(mfaModes).default('off'),
+  methods: z.array(z.enum(mfaMethods)).min(1).default(['totp', 'email', 'webauthn']),
+  rememberHours: z.number().int().min(0).max(720).default(8),
+  passwordMinLength: z.number().int().min(8).max(128).default(8),
+  /** zxcvbn score 0–4 that a new password must reach; 0 accepts weak ones (seed 001). */
+  passwordMinScore: z.number().int().min(0).max(4).default(0),
+  sessionIdleMinutes: z.number().int().min(1).max(1440).default(30),
+  sessionMaxHours: z.number().int().min(1).max(720).default(12),
+  systemTitle: z.string().max(100).optional(),
+});
+export type OrgSettings = z.infer<typeof orgSettingsSchema>;
+
+export interface Organisation {
+  id: string;
+  code: string;
+  name: string;
+  settings: OrgSettings;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface User {
+  id: string;
+  orgId: string;
+  username: string;
+  passwordHash: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  locale: Locale | null;
+  role: Role;
+  mustChangePassword: boolean;
+  disabled: boolean;
+  passwordChangedAt: number | null;
+  lastLoginAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Organisation codes compare case-insensitively; stored upper-case. */
+export function normaliseOrgCode(code: string): string {
+  return code.normalize('NFKC').trim().toUpperCase();
+}
+
+/** Usernames compare after NFKC (full-width → half-width) and lower-casing. */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').trim().toLowerCase();
+}

@@ -1,0 +1,41 @@
+import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import type { Services } from '../services.js';
+
+export interface SessionLimits {
+  idleSeconds: number;
+  maxSeconds: number;
+}
+
+/**
+ * The organisation's session limits, found while loading the account so the synchronous
+ * `ttl.Session` function can use them for the same request.
+ */
+export const sessionLimitsByRequest = new WeakMap<object, SessionLimits>();
+
+export function createFindAccount(services: Services) {
+  const { users, orgs } = services.repos;
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
+    const user = await users.findById(sub);
+    if (!user || user.disabled) return undefined;
+    const org = await orgs.findById(user.orgId);
+    if (!org) return undefined;
+    sessionLimitsByRequest.set(ctx, {
+      idleSeconds: org.settings.sessionIdleMinutes * 60,
+      maxSeconds: org.settings.sessionMaxHours * 3600,
+    });
+    return {
+      accountId: user.id,
+      async claims() {
+        return {
+          sub: user.id,
+          name: user.name ?? user.username,
+          preferred_username: user.username,
+          email: user.email ?? undefined,
+          email_verified: user.email ? user.emailVerified : undefined,
+          locale: user.locale ?? undefined,
+          org: org.code,
+        };
+      },
+    };
+  };
+}

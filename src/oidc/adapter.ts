@@ -1,0 +1,52 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { ClientRepository } from '../db/clients.js';
+import type { OidcPayloadRepository } from '../db/oidc-payloads.js';
+
+/**
+ * oidc-provider's storage contract on top of knex. One class per model name; clients are
+ * read from the operator-managed `clients` table, everything else from `oidc_payloads`.
+ */
+export function createAdapterClass(payloads: OidcPayloadRepository, clients: ClientRepository) {
+  return class KnexAdapter implements Adapter {
+    constructor(private readonly model: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client') throw new Error('clients are managed with `idp clients`');
+      await payloads.upsert(this.model, id, payload as Record<string, unknown>, expiresIn);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') {
+        const client = await clients.find(id);
+        return client?.metadata as AdapterPayload | undefined;
+      }
+      return this.withConsumed(await payloads.find(this.model, id));
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.withConsumed(await payloads.findBy(this.model, 'user_code', userCode));
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.withConsumed(await payloads.findBy(this.model, 'uid', uid));
+    }
+
+    async consume(id: string): Promise<void> {
+      await payloads.consume(this.model, id);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await payloads.destroy(this.model, id);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await payloads.revokeByGrantId(grantId);
+    }
+
+    private withConsumed(stored: Awaited<ReturnType<OidcPayloadRepository['find']>>): AdapterPayload | undefined {
+      if (!stored) return undefined;
+      const payload = stored.payload as AdapterPayload;
+      return stored.consumedAt ? { ...payload, consumed: Math.floor(stored.consumedAt / 1000) } : payload;
+    }
+  };
+}

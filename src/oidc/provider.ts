@@ -1,0 +1,96 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { acrValuesSupported } from '../auth/policy.js';
+import type { Services } from '../services.js';
+import { createAdapterClass } from './adapter.js';
+import { createFindAccount, sessionLimitsByRequest } from './account.js';
+import type { KeyMaterial } from './keys.js';
+import { renderLoggedOut, renderLogout, renderOidcError } from '../../interactions/provider-pages.js';
+
+const DEFAULT_SESSION = { idleSeconds: 30 * 60, maxSeconds: 12 * 3600 };
+
+/**
+ * The session lasts while it is used (idle timeout) and never past its absolute
+ * lifetime, both from the user's organisation (loaded by findAccount in this request).
+ */
+function sessionTtl(ctx: KoaContextWithOIDC, session: { loginTs?: number | undefined }): number {
+  const limits = sessionLimitsByRequest.get(ctx) ?? DEFAULT_SESSION;
+  const age = session.loginTs ? Math.floor(Date.now() / 1000) - session.loginTs : 0;
+  return Math.max(1, Math.min(limits.idleSeconds, limits.maxSeconds - age));
+}
+
+export function createProvider(services: Services, keys: KeyMaterial): Provider {
+  const { config } = services;
+  const configuration: Configuration = {
+    adapter: createAdapterClass(services.repos.payloads, services.repos.clients),
+    findAccount: createFindAccount(services),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username', 'locale', 'org'],
+      email: ['email', 'email_verified'],
+      acr: null,
+      amr: null,
+      auth_time: null,
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    acrValues: acrValuesSupported,
+    extraClientMetadata: { properties: ['org_id', 'first_party', 'require_mfa'] },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: renderLogout,
+        postLogoutSuccessSource: renderLoggedOut,
+      },
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    responseTypes: ['code'],
+    // Refresh tokens for clients allowed the grant; rotated on every use.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    // First-party clients (the operator's own portals) need no consent screen.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (ctx.oidc.client!.metadata().first_party !== true) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+      grant.addOIDCScope('openid offline_access profile email');
+      grant.addOIDCClaims(['sub', 'name', 'preferred_username', 'locale', 'org', 'email', 'email_verified']);
+      await grant.save();
+      return grant;
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: renderOidcError,
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: sessionTtl as never,
+    },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

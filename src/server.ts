@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { buildApp } from './app.js';
+import { connect, migrate } from './db/connect.js';
+import { DEMO, seedDemo } from './dev/demo.js';
+import { ensureKeys } from './oidc/keys.js';
+import { createServices, type Services } from './services.js';
+
+export interface RunningServer {
+  server: Server;
+  provider: Provider;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, migrates, loads keys, seeds the demo (development) and listens. */
+export async function startServer(config: Config, logger: Logger, opts: { knex?: Knex } = {}): Promise<RunningServer> {
+  const knex = opts.knex ?? connect(config.databaseUrl, config.databasePoolMax);
+  const applied = await migrate(knex);
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  const services = createServices(config, knex, logger);
+  const keys = await ensureKeys(services.repos.keys, services.box);
+  const seeded = config.nodeEnv === 'development' && config.demo ? await seedDemo(services) : false;
+  const provider = buildApp(services, keys);
+
+  const server = createServer(provider.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+
+  const purge = setInterval(() => {
+    const now = Date.now();
+    Promise.all([
+      services.repos.payloads.purgeExpired(now),
+      services.repos.flows.purgeExpired(now),
+      services.repos.throttles.purge(now - config.throttle.failureResetSeconds * 1000),
+    ]).catch((err) => logger.warn({ err }, 'purge of expired rows failed'));
+  }, config.purgeIntervalSeconds * 1000);
+  purge.unref();
+
+  logger.info({ issuer: config.issuer, port }, 'identity provider listening');
+  if (seeded) {
+    logger.info(
+      { org: DEMO.org, username: DEMO.username, client_id: DEMO.clientId },
+      'demo data created: sign in with organisation DEMO, user "demo", password "demo-password" (npm run example:rp)',
+    );
+  }
+
+  return {
+    server,
+    provider,
+    services,
+    url,
+    async close() {
+      clearInterval(purge);
+      // stop accepting, let in-flight requests finish, then release the pool
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      if (!opts.knex) await knex.destroy();
+    },
+  };
+}

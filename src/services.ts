@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { createAuditLog } from './audit.js';
+import { createPasswordHasher } from './auth/passwords.js';
+import { createThrottle } from './auth/throttle.js';
+import { createSecretBox } from './crypto/secret-box.js';
+import { createAuditRepository } from './db/audit.js';
+import { createClientRepository } from './db/clients.js';
+import { createFlowRepository } from './db/flows.js';
+import { createKeyRepository } from './db/keys.js';
+import { createOidcPayloadRepository } from './db/oidc-payloads.js';
+import { createOrgRepository } from './db/orgs.js';
+import { createThrottleRepository } from './db/throttles.js';
+import { createUserRepository } from './db/users.js';
+
+/** Everything the server and the CLI share, wired once from configuration and a knex handle. */
+export function createServices(config: Config, knex: Knex, logger: Logger) {
+  const box = createSecretBox(config.secretKey);
+  const repos = {
+    orgs: createOrgRepository(knex),
+    users: createUserRepository(knex),
+    clients: createClientRepository(knex, box),
+    keys: createKeyRepository(knex),
+    payloads: createOidcPayloadRepository(knex),
+    flows: createFlowRepository(knex),
+    throttles: createThrottleRepository(knex),
+    audit: createAuditRepository(knex),
+  };
+  return {
+    config,
+    knex,
+    logger,
+    box,
+    repos,
+    hasher: createPasswordHasher(config.argon2),
+    throttle: createThrottle(repos.throttles, config.throttle),
+    audit: createAuditLog(repos.audit, logger),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
