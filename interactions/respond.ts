@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import type { VNode } from 'preact';
+import type { Page } from "./views/render.js";
 import { renderPage } from './views/render.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any component props
-export function sendPage(ctx: Context, status: number, page: VNode<any>): void {
+
+export function sendPage(ctx: Context, status: number, page: Page): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('cache-control', 'no-store');

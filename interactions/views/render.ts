@@ -1,7 +1,9 @@
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any component props
-import type { VNode } from "preact";
+import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 
-export function renderPage(page: VNode<any>): string {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pages of any props
+export type Page = VNode<any>;
+
+export function renderPage(page: Page): string {
   return `<!doctype html>${renderToString(page)}`;
 }

@@ -33,6 +33,10 @@ export function createClientRepository(knex: Knex, box: SecretBox) {
   const toClient = (row: ClientRow): StoredClient => {
     const metadata = JSON.parse(row.metadata) as ClientMetadata;
     if (row.secret_encrypted) metadata.client_secret = box.open(row.secret_encrypted, `client:${row.client_id}`);
+    // our own properties travel with the metadata (oidc-provider extraClientMetadata)
+    metadata.first_party = Boolean(row.first_party);
+    metadata.require_mfa = Boolean(row.require_mfa);
+    if (row.org_id) metadata.org_id = row.org_id;
     return {
       clientId: row.client_id,
       name: row.name,
@@ -51,7 +55,7 @@ export function createClientRepository(knex: Knex, box: SecretBox) {
       firstParty: boolean;
       requireMfa: boolean;
     }): Promise<StoredClient> {
-      const { client_secret: secret, ...rest } = input.metadata;
+      const { client_secret: secret, first_party: _fp, require_mfa: _rm, org_id: _org, ...rest } = input.metadata;
       const row: ClientRow = {
         client_id: input.metadata.client_id,
         name: input.name,

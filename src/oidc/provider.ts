@@ -30,7 +30,7 @@ export function createProvider(services: Services, keys: KeyMaterial): Provider 
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username', 'locale', 'org'],
       email: ['email', 'email_verified'],
       acr: null,
@@ -42,8 +42,9 @@ export function createProvider(services: Services, keys: KeyMaterial): Provider 
     extraClientMetadata: { properties: ['org_id', 'first_party', 'require_mfa'] },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // a client may introspect or revoke only the tokens issued to it
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {

@@ -1,0 +1,85 @@
+import * as oidc from 'openid-client';
+import type { FixtureClient, FixtureUser } from './fixtures.js';
+import { HttpSession, formAction, formField } from './http-session.js';
+
+/** A real relying party (openid-client) configured against the test server by discovery. */
+export async function relyingParty(issuer: string, client: FixtureClient): Promise<oidc.Configuration> {
+  return oidc.discovery(
+    new URL(issuer),
+    client.clientId,
+    client.clientSecret ? { client_secret: client.clientSecret } : undefined,
+    client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None(),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+}
+
+export interface AuthorizationStart {
+  url: URL;
+  codeVerifier: string;
+  state: string;
+  nonce: string;
+}
+
+export async function startAuthorization(
+  config: oidc.Configuration,
+  client: FixtureClient,
+  params: Record<string, string> = {},
+): Promise<AuthorizationStart> {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: client.redirectUri,
+    scope: 'openid profile email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  return { url, codeVerifier, state, nonce };
+}
+
+/** Opens the authorization URL and returns the sign-in page (HTML and its URL). */
+export async function openSignIn(session: HttpSession, start: AuthorizationStart): Promise<{ html: string; url: string; status: number }> {
+  const first = await session.get(start.url.toString());
+  const { res, url } = await session.follow(first, start.url.toString());
+  return { html: await res.text(), url, status: res.status };
+}
+
+/** Submits the password form of a sign-in page and follows on; returns where it ended. */
+export async function submitPassword(
+  session: HttpSession,
+  page: { html: string; url: string },
+  user: Pick<FixtureUser, 'orgCode' | 'username' | 'password'>,
+  stopAt: string,
+): Promise<{ res: Response; url: string }> {
+  const action = formAction(page.html)!;
+  const form: Record<string, string> = { csrf: formField(page.html, 'csrf')!, username: user.username, password: user.password };
+  if (page.html.includes('name="org"')) form.org = user.orgCode;
+  const res = await session.post(action, form);
+  return session.follow(res, new URL(action, page.url).toString(), stopAt);
+}
+
+/** The whole code flow without a browser: authorize → password → code → tokens. */
+export async function signIn(
+  issuer: string,
+  config: oidc.Configuration,
+  client: FixtureClient,
+  user: Pick<FixtureUser, 'orgCode' | 'username' | 'password'>,
+  params: Record<string, string> = {},
+  session = new HttpSession(issuer),
+) {
+  const start = await startAuthorization(config, client, params);
+  const page = await openSignIn(session, start);
+  const end = await submitPassword(session, page, user, client.redirectUri);
+  if (!end.url.startsWith(client.redirectUri)) {
+    throw new Error(`sign-in did not reach the redirect URI; ended at ${end.url} (${end.res.status})`);
+  }
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(end.url), {
+    pkceCodeVerifier: start.codeVerifier,
+    expectedState: start.state,
+    expectedNonce: start.nonce,
+  });
+  return { tokens, session, start };
+}
