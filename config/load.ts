@@ -51,7 +51,7 @@ function developmentSecretKey(dataDir: string): string {
   return key;
 }
 
-function productionProblems(config: Config, raw: Tree): string[] {
+function productionProblems(config: { issuer: string; smtpUrl?: string | undefined }, raw: Tree): string[] {
   const problems: string[] = [];
   if (!config.issuer.startsWith('https://')) {
     problems.push('IDP_ISSUER: production requires an https issuer (e.g. https://id.example.com)');
@@ -98,5 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = productionProblems(config, { ...raw, secretKey: explicitSecret });
     if (problems.length) throw new ConfigError(problems.join('\n'));
   }
-  return config;
+  if (!config.secretKey) throw new ConfigError('IDP_SECRET_KEY: missing; set it (e.g. `openssl rand -base64 32`)');
+  return { ...config, secretKey: config.secretKey };
 }

@@ -18,7 +18,7 @@ export const configSchema = z.object({
   dataDir: z.string().min(1),
   smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be smtp://host:port or smtps://host:port').optional(),
   mailFrom: z.string().min(3),
-  secretKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  secretKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
   logLevel: z.enum(logLevels),
   trustProxy: z.coerce.boolean(),
   demo: z.coerce.boolean(),
@@ -37,4 +37,5 @@ export const configSchema = z.object({
   purgeIntervalSeconds: z.coerce.number().int().min(10),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** After loading, the secret key is always present (explicit, or generated in development). */
+export type Config = Omit<z.infer<typeof configSchema>, 'secretKey'> & { secretKey: string };
