@@ -46,11 +46,11 @@ describe('logs carry request ids and never secrets', () => {
     const { tokens } = await signIn(server.url, config, client, user);
 
     const direct = createLogger('info', sink);
-    direct.info({ password: 'p1', user: { password: 'p2' }, client_secret: 's1', req: { headers: { authorization: 'Basic x', cookie: 'c' } } }, 'direct');
+    direct.info({ password: 'direct-pw-one', user: { password: 'direct-pw-two' }, client_secret: 'direct-secret-one', req: { headers: { authorization: 'Basic direct-auth', cookie: 'c' } } }, 'direct');
     await new Promise((r) => setImmediate(r));
 
     const all = lines.join('\n');
-    for (const secret of ['Very-Secret-Pass-123', client.clientSecret!, tokens.access_token, tokens.refresh_token!, 'p1', 'p2', 's1', 'Basic x']) {
+    for (const secret of ['Very-Secret-Pass-123', client.clientSecret!, tokens.access_token, tokens.refresh_token!, 'direct-pw-one', 'direct-pw-two', 'direct-secret-one', 'Basic direct-auth']) {
       assert.ok(!all.includes(secret), `log contains a secret: ${secret.slice(0, 6)}…`);
     }
     assert.match(all, /\[redacted\]/);
