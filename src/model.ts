@@ -18,6 +18,8 @@ export const orgSettingsSchema = z.object({
   passwordMinLength: z.number().int().min(8).max(128).default(8),
   /** zxcvbn score 0–4 that a new password must reach; 0 accepts weak ones (seed 001). */
   passwordMinScore: z.number().int().min(0).max(4).default(0),
+  /** seed 001: the first sign-in replaces the password the administrator handed out */
+  passwordChangeAtFirstLogin: z.boolean().default(false),
   sessionIdleMinutes: z.number().int().min(1).max(1440).default(30),
   sessionMaxHours: z.number().int().min(1).max(720).default(12),
   systemTitle: z.string().max(100).optional(),

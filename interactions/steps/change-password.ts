@@ -65,7 +65,7 @@ export async function submitChangePassword(ctx: Context, deps: InteractionDeps, 
 
   const passwordHash = await deps.services.hasher.hash(newPassword);
   const data = { ...loaded.flow.data, passwordChanged: true };
-  const next = nextStep({ user: { mustChangePassword: false }, passwordDone: true, passwordChanged: true });
+  const next = nextStep({ user, org: org.settings, passwordDone: true, passwordChanged: true });
   const moved = await deps.services.repos.flows.advance(loaded.uid, 'change_password', {
     state: next,
     orgId: loaded.flow.orgId,

@@ -83,7 +83,7 @@ export async function submitLogin(ctx: Context, deps: InteractionDeps, loaded: L
   }
 
   const data: FlowData = { amr: ['pwd'], authTime: Math.floor(Date.now() / 1000) };
-  const next = nextStep({ user: result.user, passwordDone: true, passwordChanged: false });
+  const next = nextStep({ user: result.user, org: result.org.settings, passwordDone: true, passwordChanged: false });
   const moved = await deps.services.repos.flows.advance(loaded.uid, 'password', {
     state: next,
     orgId: result.org.id,

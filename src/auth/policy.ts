@@ -1,4 +1,4 @@
-import type { User } from '../model.js';
+import type { OrgSettings, User } from '../model.js';
 
 /**
  * The steps of a login, in order. `policy.ts` alone decides which apply; the flow
@@ -8,14 +8,22 @@ export type Step = 'password' | 'change_password' | 'done';
 
 export interface LoginFacts {
   /** the user proven by the password step, if it is done */
-  user?: Pick<User, 'mustChangePassword'> | undefined;
+  user?: Pick<User, 'mustChangePassword' | 'lastLoginAt'> | undefined;
+  org?: Pick<OrgSettings, 'passwordChangeAtFirstLogin'> | undefined;
   passwordDone: boolean;
   passwordChanged: boolean;
 }
 
+/** A password set by someone else (operator, admin) is replaced by the user's own. */
+function mustChangePassword(facts: LoginFacts): boolean {
+  if (facts.passwordChanged || !facts.user) return false;
+  if (facts.user.mustChangePassword) return true;
+  return Boolean(facts.org?.passwordChangeAtFirstLogin) && facts.user.lastLoginAt === null;
+}
+
 export function nextStep(facts: LoginFacts): Step {
   if (!facts.passwordDone || !facts.user) return 'password';
-  if (facts.user.mustChangePassword && !facts.passwordChanged) return 'change_password';
+  if (mustChangePassword(facts)) return 'change_password';
   return 'done';
 }
 
