@@ -5,7 +5,10 @@ import { isLocale } from '../src/i18n/index.js';
 import { BadRequestError } from '../src/errors.js';
 import { type InteractionDeps, type LoadedFlow, loadFlow, stepUrl } from './flow.js';
 import { readForm } from './form-body.js';
-import { LANG_COOKIE } from './page-context.js';
+import { LANG_COOKIE, pageContext } from './page-context.js';
+import { sendPage } from './respond.js';
+import { HomePage } from './views/home.js';
+import { h } from 'preact';
 import { passwordStrength, showChangePassword, submitChangePassword } from './steps/change-password.js';
 import { abortInteraction, showConsent, submitConsent } from './steps/consent.js';
 import { showLogin, submitLogin } from './steps/login.js';
@@ -47,6 +50,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     if (!inStep) throw new OutOfOrderError(stepUrl(loaded.uid));
     await step.handle(ctx, deps, loaded, body);
   });
+
+  router.get('/', (ctx) => sendPage(ctx, 200, h(HomePage, { page: pageContext(ctx) })));
 
   router.get('/lang/:locale', (ctx) => {
     const locale = ctx.params.locale;
