@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from './logger.js';
+import { DEMO } from './dev/demo.js';
 import { startServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -16,7 +17,18 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const running = await startServer(config, logger);
   if (config.nodeEnv !== 'production') {
-    console.error(`\n  Identity provider ready: ${config.issuer}/.well-known/openid-configuration\n`);
+    console.error(`\n  Identity provider ready: ${config.issuer}/.well-known/openid-configuration`);
+    if (running.demoSeeded) {
+      console.error(
+        [
+          '  Demo data created (development only):',
+          `    organisation ${DEMO.org}, user "${DEMO.username}", password "${DEMO.password}"`,
+          `    client ${DEMO.clientId} / ${DEMO.clientSecret}, redirect ${DEMO.redirectUris[0]}`,
+          '  Try it: in another terminal run `npm run example:rp` and open http://localhost:3001',
+        ].join('\n'),
+      );
+    }
+    console.error('');
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -15,6 +15,8 @@ export interface RunningServer {
   provider: Provider;
   services: Services;
   url: string;
+  /** true when this start created the development demo data */
+  demoSeeded: boolean;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startServer(config: Config, logger: Logger, opts: { knex?:
     provider,
     services,
     url,
+    demoSeeded: seeded,
     async close() {
       clearInterval(purge);
       // stop accepting, let in-flight requests finish, then release the pool
