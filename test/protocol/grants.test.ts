@@ -71,7 +71,8 @@ for (const engine of engines()) {
       const first = await signIn(server.url, config, client, user);
       const t1 = first.tokens.claims()!.auth_time!;
       await new Promise((r) => setTimeout(r, 1100));
-      for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+      const variants: Record<string, string>[] = [{ prompt: 'login' }, { max_age: '0' }];
+      for (const params of variants) {
         const again = await signIn(server.url, config, client, user, params, first.session);
         assert.ok(again.tokens.claims()!.auth_time! > t1, `auth_time moves on with ${JSON.stringify(params)}`);
       }
