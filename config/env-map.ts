@@ -21,6 +21,7 @@ export const envMap: Record<string, string> = {
   IDP_THROTTLE_ADDRESS_FAILURES: 'throttle.addressFailures',
   IDP_THROTTLE_BASE_DELAY_SECONDS: 'throttle.baseDelaySeconds',
   IDP_THROTTLE_MAX_DELAY_SECONDS: 'throttle.maxDelaySeconds',
+  IDP_THROTTLE_FAILURE_RESET_SECONDS: 'throttle.failureResetSeconds',
   IDP_PURGE_INTERVAL_SECONDS: 'purgeIntervalSeconds',
 };
 

@@ -77,10 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') setPath(raw, path, value);
   }
   const explicitSecret = raw.secretKey;
-  if (raw.issuer === undefined) raw.issuer = `http://localhost:${raw.port}`;
+  // the default issuer follows the port; a bad port is reported as PORT, not as the issuer
+  if (raw.issuer === undefined) raw.issuer = /^\d+$/.test(String(raw.port)) ? `http://localhost:${raw.port}` : 'http://localhost';
   if (typeof raw.issuer === 'string') raw.issuer = raw.issuer.replace(/\/+$/, '');
-  if (raw.trustProxy === 'false' || raw.trustProxy === '0') raw.trustProxy = false;
-  if (raw.demo === 'false' || raw.demo === '0') raw.demo = false;
   if (!raw.secretKey && raw.nodeEnv !== 'production') {
     raw.secretKey = developmentSecretKey(String(raw.dataDir));
   }

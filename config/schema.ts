@@ -8,6 +8,20 @@ const databaseUrl = z
     message: 'must be sqlite:PATH or postgres://user@host:port/db',
   });
 
+/** Booleans from the environment: a fixed vocabulary, anything else is an error. */
+const flag = z.union(
+  [
+    z.boolean(),
+    z
+      .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), { message: 'must be true or false' })
+      .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  ],
+  { error: 'must be true or false' },
+);
+
 export const configSchema = z.object({
   nodeEnv: z.enum(['development', 'production', 'test']),
   port: z.coerce.number().int().min(0).max(65535),
@@ -20,8 +34,8 @@ export const configSchema = z.object({
   mailFrom: z.string().min(3),
   secretKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
   logLevel: z.enum(logLevels),
-  trustProxy: z.coerce.boolean(),
-  demo: z.coerce.boolean(),
+  trustProxy: flag,
+  demo: flag,
   argon2: z.object({
     memoryKiB: z.coerce.number().int().min(19456, 'must be at least 19456 (OWASP minimum)'),
     iterations: z.coerce.number().int().min(2),

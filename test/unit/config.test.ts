@@ -40,6 +40,17 @@ describe('configuration', () => {
     refuses(() => loadConfig({ IDP_DATA_DIR: dataDir(), IDP_ARGON2_MEMORY_KIB: '1024' }), /^IDP_ARGON2_MEMORY_KIB: must be at least 19456/);
   });
 
+  it('reports a bad port as PORT only, and reads booleans strictly', () => {
+    assert.throws(
+      () => loadConfig({ IDP_DATA_DIR: dataDir(), PORT: 'abc' }),
+      (err: Error) => err.message.split('\n').length === 1 && err.message.startsWith('PORT: '),
+    );
+    assert.equal(loadConfig({ IDP_DATA_DIR: dataDir(), IDP_TRUST_PROXY: 'off' }).trustProxy, false);
+    assert.equal(loadConfig({ IDP_DATA_DIR: dataDir(), IDP_TRUST_PROXY: 'yes' }).trustProxy, true);
+    assert.equal(loadConfig({ IDP_DATA_DIR: dataDir(), IDP_DEMO: '0' }).demo, false);
+    refuses(() => loadConfig({ IDP_DATA_DIR: dataDir(), IDP_TRUST_PROXY: 'maybe' }), /^IDP_TRUST_PROXY: must be true or false/);
+  });
+
   it('refuses unsafe production settings with one line each', () => {
     assert.throws(
       () => loadConfig({ NODE_ENV: 'production', IDP_DATA_DIR: dataDir(), IDP_ISSUER: 'http://id.example.com' }),
