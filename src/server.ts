@@ -23,6 +23,16 @@ export interface RunningServer {
 /** Opens the database, migrates, loads keys, seeds the demo (development) and listens. */
 export async function startServer(config: Config, logger: Logger, opts: { knex?: Knex } = {}): Promise<RunningServer> {
   const knex = opts.knex ?? connect(config.databaseUrl, config.databasePoolMax);
+  try {
+    return await start(config, logger, knex, !opts.knex);
+  } catch (err) {
+    // a failed start must not leave the pool's timers keeping the process alive
+    if (!opts.knex) await knex.destroy();
+    throw err;
+  }
+}
+
+async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boolean): Promise<RunningServer> {
   const applied = await migrate(knex);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
   const services = createServices(config, knex, logger);
@@ -70,7 +80,7 @@ export async function startServer(config: Config, logger: Logger, opts: { knex?:
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      if (!opts.knex) await knex.destroy();
+      if (ownsKnex) await knex.destroy();
     },
   };
 }

@@ -64,6 +64,7 @@ export function createFlowRepository(knex: Knex) {
     async advance(uid: string, fromState: string, next: Pick<Flow, 'state' | 'orgId' | 'userId' | 'data'>): Promise<boolean> {
       const changed = await table()
         .where({ uid, state: fromState })
+        .andWhere('expires_at', '>=', Date.now())
         .update({
           state: next.state,
           org_id: next.orgId,

@@ -45,7 +45,8 @@ export function createThrottleRepository(knex: Knex) {
         const failures = Number(row.failures);
         const lockMs = lockFor(failures);
         const lockedUntil = lockMs > 0 ? now + lockMs : null;
-        if (lockedUntil) await trx<ThrottleRow>('throttles').where({ key }).update({ locked_until: lockedUntil });
+        // below the threshold (e.g. after the count was reset) an old lock no longer applies
+        await trx<ThrottleRow>('throttles').where({ key }).update({ locked_until: lockedUntil });
         return { key, failures, lockedUntil, lastFailureAt: now };
       });
     },

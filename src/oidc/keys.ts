@@ -40,12 +40,27 @@ export interface KeyMaterial {
   cookieKeys: string[];
 }
 
+/** The stored keys were sealed under another IDP_SECRET_KEY than the one configured. */
+export class SecretKeyMismatchError extends Error {
+  override name = 'SecretKeyMismatchError';
+}
+
+function openKey(box: SecretBox, key: { kid: string; materialEncrypted: string }): string {
+  try {
+    return box.open(key.materialEncrypted, `key:${key.kid}`);
+  } catch {
+    throw new SecretKeyMismatchError(
+      `IDP_SECRET_KEY cannot decrypt the stored keys (kid ${key.kid}): it differs from the key this database was created with; restore the original IDP_SECRET_KEY`,
+    );
+  }
+}
+
 async function load(repo: KeyRepository, box: SecretBox): Promise<KeyMaterial> {
   const signing = await repo.list('sig');
   const cookies = await repo.list('cookie');
   return {
-    jwks: { keys: signing.map((k) => JSON.parse(box.open(k.materialEncrypted, `key:${k.kid}`)) as JsonWebKey) },
-    cookieKeys: cookies.map((k) => box.open(k.materialEncrypted, `key:${k.kid}`)),
+    jwks: { keys: signing.map((k) => JSON.parse(openKey(box, k)) as JsonWebKey) },
+    cookieKeys: cookies.map((k) => openKey(box, k)),
   };
 }
 
