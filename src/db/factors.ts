@@ -1,0 +1,120 @@
+import type { Knex } from 'knex';
+import { randomId } from '../util/ids.js';
+
+export type FactorType = 'totp' | 'email';
+
+export interface Factor {
+  id: string;
+  userId: string;
+  type: FactorType;
+  label: string;
+  secretEncrypted: string | null;
+  email: string | null;
+  period: number | null;
+  digits: number | null;
+  lastUsedStep: number | null;
+  confirmedAt: number | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+}
+
+interface FactorRow {
+  id: string;
+  user_id: string;
+  type: string;
+  label: string;
+  secret_encrypted: string | null;
+  email: string | null;
+  period: number | null;
+  digits: number | null;
+  last_used_step: number | null;
+  confirmed_at: number | null;
+  last_used_at: number | null;
+  created_at: number;
+}
+
+const n = (v: number | null) => (v === null || v === undefined ? null : Number(v));
+
+const toFactor = (r: FactorRow): Factor => ({
+  id: r.id,
+  userId: r.user_id,
+  type: r.type as FactorType,
+  label: r.label,
+  secretEncrypted: r.secret_encrypted,
+  email: r.email,
+  period: n(r.period),
+  digits: n(r.digits),
+  lastUsedStep: n(r.last_used_step),
+  confirmedAt: n(r.confirmed_at),
+  lastUsedAt: n(r.last_used_at),
+  createdAt: Number(r.created_at),
+});
+
+export type FactorRepository = ReturnType<typeof createFactorRepository>;
+
+export function createFactorRepository(knex: Knex) {
+  const table = () => knex<FactorRow>('factors');
+  return {
+    async create(input: {
+      id?: string;
+      userId: string;
+      type: FactorType;
+      label: string;
+      secretEncrypted?: string | null;
+      email?: string | null;
+      period?: number | null;
+      digits?: number | null;
+      confirmedAt?: number | null;
+    }): Promise<Factor> {
+      const row: FactorRow = {
+        id: input.id ?? randomId(),
+        user_id: input.userId,
+        type: input.type,
+        label: input.label,
+        secret_encrypted: input.secretEncrypted ?? null,
+        email: input.email ?? null,
+        period: input.period ?? null,
+        digits: input.digits ?? null,
+        last_used_step: null,
+        confirmed_at: input.confirmedAt ?? null,
+        last_used_at: null,
+        created_at: Date.now(),
+      };
+      await table().insert(row);
+      return toFactor(row);
+    },
+    async listByUser(userId: string): Promise<Factor[]> {
+      return (await table().where({ user_id: userId }).orderBy('created_at')).map(toFactor);
+    },
+    async findForUser(userId: string, id: string): Promise<Factor | undefined> {
+      const row = await table().where({ id, user_id: userId }).first();
+      return row && toFactor(row);
+    },
+    async confirm(id: string, at = Date.now()): Promise<void> {
+      await table().where({ id }).update({ confirmed_at: at });
+    },
+    /**
+     * Records the TOTP time step as used, only if it is newer than the last one:
+     * of two racing submissions of the same code, exactly one wins.
+     */
+    async useTotpStep(id: string, step: number): Promise<boolean> {
+      const changed = await table()
+        .where({ id })
+        .andWhere((q) => q.whereNull('last_used_step').orWhere('last_used_step', '<', step))
+        .update({ last_used_step: step, last_used_at: Date.now() });
+      return changed === 1;
+    },
+    async touch(id: string): Promise<void> {
+      await table().where({ id }).update({ last_used_at: Date.now() });
+    },
+    async remove(userId: string, id: string): Promise<boolean> {
+      return (await table().where({ id, user_id: userId }).delete()) > 0;
+    },
+    async removeUnconfirmed(userId: string, type: FactorType): Promise<void> {
+      await table().where({ user_id: userId, type }).whereNull('confirmed_at').delete();
+    },
+    async removeAllForUser(userId: string, trx: Knex = knex): Promise<number> {
+      return trx<FactorRow>('factors').where({ user_id: userId }).delete();
+    },
+  };
+}
