@@ -23,6 +23,17 @@ export const orgSettingsSchema = z.object({
   sessionIdleMinutes: z.number().int().min(1).max(1440).default(30),
   sessionMaxHours: z.number().int().min(1).max(720).default(12),
   systemTitle: z.string().max(100).optional(),
+  /** lifetime of a mailed one-time code: 10 minutes by default, up to 60 (seed 001) */
+  emailCodeMinutes: z.number().int().min(1).max(60).default(10),
+  /** TOTP period: 30 s, or 60 s as seed 003's tokens use */
+  totpPeriod: z.union([z.literal(30), z.literal(60)]).default(30),
+  totpDigits: z.union([z.literal(6), z.literal(8)]).default(6),
+  /** wrong second-factor codes before the sign-in ends (seed 004 uses 3) */
+  wrongCodeLimit: z.number().int().min(1).max(20).default(5),
+  /** seed 000: a 2FA email is provisional until confirmed; sign-in waits for it */
+  requireVerifiedEmail: z.boolean().default(false),
+  /** seed 001: after a backup code is used, the factors are reset and set up again */
+  reenrolAfterBackupCode: z.boolean().default(false),
 });
 export type OrgSettings = z.infer<typeof orgSettingsSchema>;
 
