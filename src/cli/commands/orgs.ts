@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { type MfaMethod, type MfaMode, mfaMethods, mfaModes, type Organisation, type OrgSettings, orgSettingsSchema } from '../../model.js';
+import { CliUsageError, integer, listOf, oneOf, orgCode, text, validate } from '../args.js';
+import type { Command } from '../command.js';
+import { inTransaction, uniquely } from '../context.js';
+import { fields, iso, table } from '../output.js';
+
+type NumericSetting = 'rememberHours' | 'passwordMinLength' | 'passwordMinScore' | 'sessionIdleMinutes' | 'sessionMaxHours';
+
+/** The option's range comes from the policy schema itself, so the two cannot drift apart. */
+function settingInteger(key: NumericSetting) {
+  const num = orgSettingsSchema.shape[key].unwrap();
+  return integer(num.minValue ?? 0, num.maxValue ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** Policy settings as options, JSON keys and human labels. */
+const settings = [
+  { key: 'mfa', option: 'mfa', json: 'mfa', arg: 'off|optional|required', what: 'second factor: off, optional or required' },
+  { key: 'methods', option: 'methods', json: 'methods', arg: 'LIST', what: 'allowed second factors, comma-separated: totp,email,webauthn' },
+  { key: 'rememberHours', option: 'remember-hours', json: 'remember_hours', arg: 'N', what: 'hours a device is remembered after a second factor (0 = never)' },
+  { key: 'passwordMinLength', option: 'password-min-length', json: 'password_min_length', arg: 'N', what: 'minimum password length' },
+  { key: 'passwordMinScore', option: 'password-min-score', json: 'password_min_score', arg: '0-4', what: 'minimum zxcvbn password strength score' },
+  { key: 'sessionIdleMinutes', option: 'session-idle-minutes', json: 'session_idle_minutes', arg: 'N', what: 'sign-in session idle timeout in minutes' },
+  { key: 'sessionMaxHours', option: 'session-max-hours', json: 'session_max_hours', arg: 'N', what: 'sign-in session absolute lifetime in hours' },
+  { key: 'systemTitle', option: 'system-title', json: 'system_title', arg: 'TEXT', what: 'title shown on the sign-in pages ("" removes it)' },
+] as const satisfies readonly { key: keyof OrgSettings; option: string; json: string; arg: string; what: string }[];
+
+const settingSchemas = {
+  mfa: oneOf(mfaModes).optional(),
+  methods: listOf(mfaMethods).optional(),
+  'remember-hours': settingInteger('rememberHours').optional(),
+  'password-min-length': settingInteger('passwordMinLength').optional(),
+  'password-min-score': settingInteger('passwordMinScore').optional(),
+  'session-idle-minutes': settingInteger('sessionIdleMinutes').optional(),
+  'session-max-hours': settingInteger('sessionMaxHours').optional(),
+  'system-title': text({ min: 0, max: orgSettingsSchema.shape.systemTitle.unwrap().maxLength ?? 100 }).optional(),
+};
+
+const settingOptions = Object.fromEntries(settings.map((s) => [s.option, { type: 'string' as const }]));
+
+const settingsHelp = settings.map((s) => `  --${s.option} ${s.arg}`.padEnd(34) + s.what).join('\n');
+
+type SettingValues = z.output<z.ZodObject<typeof settingSchemas>>;
+
+function settingChanges(v: SettingValues): Partial<OrgSettings> {
+  const out: Partial<OrgSettings> = {};
+  if (v.mfa !== undefined) out.mfa = v.mfa as MfaMode;
+  if (v.methods !== undefined) out.methods = v.methods as MfaMethod[];
+  if (v['remember-hours'] !== undefined) out.rememberHours = v['remember-hours'];
+  if (v['password-min-length'] !== undefined) out.passwordMinLength = v['password-min-length'];
+  if (v['password-min-score'] !== undefined) out.passwordMinScore = v['password-min-score'];
+  if (v['session-idle-minutes'] !== undefined) out.sessionIdleMinutes = v['session-idle-minutes'];
+  if (v['session-max-hours'] !== undefined) out.sessionMaxHours = v['session-max-hours'];
+  if (v['system-title'] !== undefined) out.systemTitle = v['system-title'];
+  return out;
+}
+
+/** Applies changes to a policy and validates the result with the model's own schema. */
+function mergeSettings(base: Partial<OrgSettings>, changes: Partial<OrgSettings>): OrgSettings {
+  const merged: Partial<OrgSettings> = { ...base, ...changes };
+  if (merged.systemTitle === '') delete merged.systemTitle;
+  const result = orgSettingsSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const setting = settings.find((s) => s.key === issue.path[0]);
+    throw new CliUsageError(`${setting ? `--${setting.option}` : 'settings'}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+export function settingsJson(s: OrgSettings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const def of settings) if (s[def.key] !== undefined) out[def.json] = s[def.key];
+  return out;
+}
+
+export function orgJson(org: Organisation): Record<string, unknown> {
+  return {
+    id: org.id,
+    code: org.code,
+    name: org.name,
+    settings: settingsJson(org.settings),
+    created_at: iso(org.createdAt),
+    updated_at: iso(org.updatedAt),
+  };
+}
+
+function settingsText(s: OrgSettings): string {
+  return fields([
+    ['mfa', s.mfa],
+    ['methods', s.methods.join(',')],
+    ['remember hours', String(s.rememberHours)],
+    ['password min length', String(s.passwordMinLength)],
+    ['password min score', String(s.passwordMinScore)],
+    ['session idle minutes', String(s.sessionIdleMinutes)],
+    ['session max hours', String(s.sessionMaxHours)],
+    ...(s.systemTitle !== undefined ? ([['system title', s.systemTitle]] as [string, string][]) : []),
+  ]);
+}
+
+const addSchema = z.object({ code: orgCode, name: text({ max: 200 }), ...settingSchemas });
+const updateSchema = z.object({ code: orgCode, name: text({ max: 200 }).optional(), ...settingSchemas });
+
+export const orgsAdd: Command = {
+  name: 'orgs add',
+  summary: 'create an organisation',
+  options: { code: { type: 'string' }, name: { type: 'string' }, ...settingOptions },
+  help: `Usage: idp orgs add --code CODE --name NAME [policy options] [--json]
+
+Creates an organisation. CODE is what users type on the sign-in page: 1 to 64
+letters, digits, "-" or "_", compared case-insensitively and stored upper-case.
+
+  --code CODE                     organisation code (required)
+  --name NAME                     display name (required)
+${settingsHelp}
+
+Unset policy options take the defaults: mfa off, methods totp,email,webauthn,
+remember-hours 8, password-min-length 8, password-min-score 0,
+session-idle-minutes 30, session-max-hours 12.`,
+  prepare(values) {
+    const input = validate(addSchema, values);
+    const policy = mergeSettings({}, settingChanges(input));
+    return async ({ services }) => {
+      const { code, name } = input;
+      const duplicate = `--code: organisation ${code} already exists`;
+      if (await services.repos.orgs.findByCode(code)) throw new CliUsageError(duplicate);
+      const org = await uniquely(duplicate, () =>
+        inTransaction(services, async (tx) => {
+          const created = await tx.orgs.create({ code, name, settings: policy });
+          await tx.audit({ type: 'org.created', orgId: created.id, details: { code } });
+          return created;
+        }),
+      );
+      return {
+        json: { org: orgJson(org) },
+        text: `Created organisation ${org.code} (${org.name})\n${settingsText(org.settings)}`,
+      };
+    };
+  },
+};
+
+export const orgsUpdate: Command = {
+  name: 'orgs update',
+  summary: "change an organisation's name or policy",
+  options: { code: { type: 'string' }, name: { type: 'string' }, ...settingOptions },
+  help: `Usage: idp orgs update --code CODE [--name NAME] [policy options] [--json]
+
+Changes the given settings of an organisation; the others keep their values.
+
+  --code CODE                     the organisation to change (required)
+  --name NAME                     new display name
+${settingsHelp}`,
+  prepare(values) {
+    const input = validate(updateSchema, values);
+    const changes = settingChanges(input);
+    if (input.name === undefined && Object.keys(changes).length === 0) {
+      throw new CliUsageError(`nothing to change: give --name or a policy option (${settings.map((s) => `--${s.option}`).join(', ')})`);
+    }
+    return async ({ services }) => {
+      const org = await services.repos.orgs.findByCode(input.code);
+      if (!org) throw new CliUsageError(`--code: no organisation with code ${input.code} (see idp orgs list)`);
+      const policy = mergeSettings(org.settings, changes);
+      await inTransaction(services, async (tx) => {
+        await tx.orgs.update(org.id, { ...(input.name !== undefined ? { name: input.name } : {}), settings: policy });
+        const changed = [...(input.name !== undefined ? ['name'] : []), ...settings.filter((s) => s.key in changes).map((s) => s.json)];
+        await tx.audit({ type: 'org.updated', orgId: org.id, details: { code: org.code, changed } });
+      });
+      const updated = (await services.repos.orgs.findById(org.id))!;
+      return {
+        json: { org: orgJson(updated) },
+        text: `Updated organisation ${updated.code} (${updated.name})\n${settingsText(updated.settings)}`,
+      };
+    };
+  },
+};
+
+export const orgsList: Command = {
+  name: 'orgs list',
+  summary: 'list organisations',
+  options: {},
+  help: `Usage: idp orgs list [--json]
+
+Lists the organisations with their policies.`,
+  prepare() {
+    return async ({ services }) => {
+      const orgs = await services.repos.orgs.list();
+      const text = orgs.length
+        ? table(
+            ['CODE', 'NAME', 'MFA', 'METHODS', 'PW MIN', 'CREATED'],
+            orgs.map((o) => [
+              o.code,
+              o.name,
+              o.settings.mfa,
+              o.settings.methods.join(','),
+              `${o.settings.passwordMinLength}/${o.settings.passwordMinScore}`,
+              iso(o.createdAt)!.slice(0, 10),
+            ]),
+          )
+        : 'No organisations yet (create one with idp orgs add --code CODE --name NAME).';
+      return { json: { orgs: orgs.map(orgJson) }, text };
+    };
+  },
+};
