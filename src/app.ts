@@ -9,6 +9,7 @@ import { createHealthRouter, createMetrics } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticAssets } from './http/static.js';
+import { createOutboxRouter } from './mail/outbox-router.js';
 
 /**
  * oidc-provider is itself the koa application: our middleware and routes are inserted
@@ -26,6 +27,11 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
   provider.use(errorPages());
   provider.use(health.routes());
   provider.use(staticAssets());
+  // Development outbox: shows mailed codes in clear, so never in production, and only
+  // when mails are kept rather than sent (IDP_SMTP_URL unset).
+  if (services.config.nodeEnv !== 'production' && services.mailer.mode === 'outbox') {
+    provider.use(createOutboxRouter(services.knex).routes());
+  }
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods({ throw: true }));
 

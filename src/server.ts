@@ -55,6 +55,8 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
       services.repos.payloads.purgeExpired(now),
       services.repos.flows.purgeExpired(now),
       services.repos.throttles.purge(now - config.throttle.failureResetSeconds * 1000),
+      services.repos.codes.purgeExpired(now),
+      services.repos.rememberedBrowsers.purgeExpired(now),
     ]).catch((err) => logger.warn({ err }, 'purge of expired rows failed'));
   }, config.purgeIntervalSeconds * 1000);
   purge.unref();

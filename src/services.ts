@@ -13,6 +13,13 @@ import { createOidcPayloadRepository } from './db/oidc-payloads.js';
 import { createOrgRepository } from './db/orgs.js';
 import { createThrottleRepository } from './db/throttles.js';
 import { createUserRepository } from './db/users.js';
+import { createBackupCodeRepository } from './db/backup-codes.js';
+import { createFactorRepository } from './db/factors.js';
+import { createOneTimeCodeRepository } from './db/one-time-codes.js';
+import { createRememberedBrowserRepository } from './db/remembered-browsers.js';
+import { createMailer } from './mail/mailer.js';
+import { createRememberedBrowsers } from './auth/remembered-browsers.js';
+import { createSecondFactors } from './auth/second-factor.js';
 
 /** Everything the server and the CLI share, wired once from configuration and a knex handle. */
 export function createServices(config: Config, knex: Knex, logger: Logger) {
@@ -26,7 +33,15 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
     flows: createFlowRepository(knex),
     throttles: createThrottleRepository(knex),
     audit: createAuditRepository(knex),
+    factors: createFactorRepository(knex),
+    backupCodes: createBackupCodeRepository(knex),
+    codes: createOneTimeCodeRepository(knex),
+    rememberedBrowsers: createRememberedBrowserRepository(knex),
   };
+  const audit = createAuditLog(repos.audit, logger);
+  /** SMTP, or (development/test without IDP_SMTP_URL) the mail_outbox table */
+  const mailer = createMailer(config, knex, logger);
+  const remembered = createRememberedBrowsers(repos.rememberedBrowsers);
   return {
     config,
     knex,
@@ -35,7 +50,20 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
     repos,
     hasher: createPasswordHasher(config.argon2),
     throttle: createThrottle(repos.throttles, config.throttle),
-    audit: createAuditLog(repos.audit, logger),
+    audit,
+    mailer,
+    remembered,
+    secondFactors: createSecondFactors({
+      factors: repos.factors,
+      backupCodes: repos.backupCodes,
+      codes: repos.codes,
+      remembered,
+      mailer,
+      box,
+      audit,
+      secretKey: config.secretKey,
+      issuerName: new URL(config.issuer).host,
+    }),
   };
 }
 

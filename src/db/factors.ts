@@ -104,6 +104,9 @@ export function createFactorRepository(knex: Knex) {
         .update({ last_used_step: step, last_used_at: Date.now() });
       return changed === 1;
     },
+    async rename(userId: string, id: string, label: string): Promise<void> {
+      await table().where({ id, user_id: userId }).update({ label: label.slice(0, 100) });
+    },
     async touch(id: string): Promise<void> {
       await table().where({ id }).update({ last_used_at: Date.now() });
     },
