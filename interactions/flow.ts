@@ -1,18 +1,35 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import { acrFor } from '../src/auth/policy.js';
+import { acrFor, nextStep, type Step } from '../src/auth/policy.js';
+import { REMEMBER_COOKIE } from '../src/auth/remembered-browsers.js';
 import type { Flow } from '../src/db/flows.js';
 import { FlowExpiredError } from '../src/errors.js';
+import { isLocale } from '../src/i18n/index.js';
+import type { Organisation, User } from '../src/model.js';
 import type { Services } from '../src/services.js';
 import type { Csrf } from './csrf.js';
 import { LANG_COOKIE, pageContext } from './page-context.js';
-import { isLocale } from '../src/i18n/index.js';
+import type { ChallengeMethod } from './views/mfa.js';
 
+/** What a sign-in has proven and chosen so far; stored with the flow row. */
 export interface FlowData extends Record<string, unknown> {
   amr?: string[];
   authTime?: number;
   passwordChanged?: boolean;
+  enrol?: { method: 'totp' | 'email'; factorId?: string; email?: string; sentUntil?: number; linkSent?: boolean };
+  enrolledNow?: boolean;
+  backupCodesShown?: boolean;
+  /** freshly issued backup codes, sealed, until the user confirms having saved them */
+  backupCodesSealed?: string;
+  secondFactorDone?: boolean;
+  forceEnrol?: boolean;
+  mfaMethod?: ChallengeMethod;
+  emailSentUntil?: number;
+  wrongCodes?: number;
+  lockedUntil?: number;
+  backupRemaining?: number;
+  rememberedAmr?: string[];
 }
 
 export interface InteractionDeps {
@@ -29,6 +46,7 @@ export interface LoadedFlow {
   flow: Flow<FlowData>;
   clientName: string;
   clientOrgId: string | null;
+  clientRequiresMfa: boolean;
 }
 
 export const stepUrl = (uid: string, step = '') => `/interaction/${encodeURIComponent(uid)}${step ? `/${step}` : ''}`;
@@ -64,7 +82,16 @@ export async function loadFlow(ctx: Context, deps: InteractionDeps): Promise<Loa
     flow,
     clientName: client?.name ?? clientId,
     clientOrgId: client?.orgId ?? null,
+    clientRequiresMfa: client?.requireMfa ?? false,
   };
+}
+
+/** The user and organisation proven by the password step of this flow. */
+export async function flowUser(deps: InteractionDeps, loaded: LoadedFlow): Promise<{ user: User; org: Organisation }> {
+  const user = loaded.flow.userId ? await deps.services.repos.users.findById(loaded.flow.userId) : undefined;
+  const org = user ? await deps.services.repos.orgs.findById(user.orgId) : undefined;
+  if (!user || !org || user.disabled) throw new FlowExpiredError();
+  return { user, org };
 }
 
 export function pageFor(ctx: Context, loaded: LoadedFlow, savedLocale?: string | null) {
@@ -76,26 +103,84 @@ export function pageFor(ctx: Context, loaded: LoadedFlow, savedLocale?: string |
   });
 }
 
+/** Gathers the facts of this sign-in and asks the policy for the next step. */
+export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, user: User, org: Organisation, data: FlowData): Promise<{ step: Step; data: FlowData }> {
+  const { secondFactors, remembered } = deps.services;
+  const acrValues = loaded.interaction.params.acr_values;
+  const facts = {
+    user,
+    org: org.settings,
+    client: { requireMfa: loaded.clientRequiresMfa },
+    requestedAcr: typeof acrValues === 'string' ? acrValues.split(' ').filter(Boolean) : [],
+    passwordDone: Boolean(data.amr?.includes('pwd')),
+    passwordChanged: Boolean(data.passwordChanged),
+    enrolledMethods: await secondFactors.enrolledMethods(user.id),
+    enrolledNow: data.enrolledNow,
+    backupCodesShown: data.backupCodesShown,
+    secondFactorDone: data.secondFactorDone,
+    forceEnrol: data.forceEnrol,
+    rememberedAmr: data.rememberedAmr,
+  };
+  if (!facts.secondFactorDone && facts.rememberedAmr === undefined && org.settings.rememberHours > 0) {
+    const amr = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
+    facts.rememberedAmr = amr;
+    if (amr) data = { ...data, rememberedAmr: amr };
+  }
+  return { step: nextStep(facts), data };
+}
+
+export function redirectToStep(ctx: Context, uid: string): void {
+  ctx.status = 303;
+  ctx.redirect(stepUrl(uid));
+  ctx.status = 303;
+}
+
+/**
+ * Moves the flow on from `from` (compare-and-set, so a replayed or racing submission
+ * cannot advance it twice) to whatever the policy says comes next.
+ */
+export async function advance(
+  ctx: Context,
+  deps: InteractionDeps,
+  loaded: LoadedFlow,
+  from: string,
+  proven: { user: User; org: Organisation; data: FlowData },
+): Promise<void> {
+  const { step, data } = await decideNext(ctx, deps, loaded, proven.user, proven.org, proven.data);
+  const moved = await deps.services.repos.flows.advance(loaded.uid, from, { state: step, orgId: proven.org.id, userId: proven.user.id, data });
+  if (!moved) return redirectToStep(ctx, loaded.uid);
+  if (step === 'done') return finishLogin(ctx, deps, loaded, proven.user, data);
+  redirectToStep(ctx, loaded.uid);
+}
+
+/** RFC 8176 methods for what this sign-in actually did. */
+function amrOf(data: FlowData): string[] {
+  const amr = [...new Set(data.amr ?? ['pwd'])];
+  if (amr.includes('pwd') && amr.some((m) => m !== 'pwd' && m !== 'mfa') && !amr.includes('mfa')) amr.push('mfa');
+  return amr;
+}
+
 /** Hands the finished login to oidc-provider and redirects the browser back into it. */
-export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, userId: string): Promise<void> {
+export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, user: User, data: FlowData): Promise<void> {
   const { users } = deps.services.repos;
-  const amr = loaded.flow.data.amr ?? ['pwd'];
-  const ts = loaded.flow.data.authTime ?? Math.floor(Date.now() / 1000);
-  const user = await users.findById(userId);
-  await users.recordLogin(userId);
+  const amr = amrOf(data);
+  const ts = data.authTime ?? Math.floor(Date.now() / 1000);
+  await users.recordLogin(user.id, data.mfaMethod ?? null);
   // A language picked on the switcher during sign-in becomes the user's saved language.
   const chosen = ctx.cookies.get(LANG_COOKIE);
-  if (user && isLocale(chosen) && chosen !== user.locale) await users.setLocale(userId, chosen);
+  if (isLocale(chosen) && chosen !== user.locale) await users.setLocale(user.id, chosen);
   await deps.services.audit.record({
     type: 'login.succeeded',
-    orgId: user?.orgId ?? null,
-    userId,
+    orgId: user.orgId,
+    userId: user.id,
     clientId: String(loaded.interaction.params.client_id ?? ''),
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),
-    details: { amr },
+    details: { amr, remembered: Boolean(data.rememberedAmr && !data.secondFactorDone) },
   });
-  const result: InteractionResults = { login: { accountId: userId, amr, acr: acrFor(amr), ts, remember: true } };
+  const result: InteractionResults = {
+    login: { accountId: user.id, amr, acr: acrFor(amr, data.rememberedAmr), ts, remember: true },
+  };
   await redirectWithResult(ctx, deps, result);
 }
 

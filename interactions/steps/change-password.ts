@@ -2,22 +2,14 @@ import type { Context } from 'koa';
 import { h } from 'preact';
 import { z } from 'zod';
 import { checkNewPassword, passwordScore } from '../../src/auth/passwords.js';
-import { nextStep } from '../../src/auth/policy.js';
-import { BadRequestError, FlowExpiredError } from '../../src/errors.js';
+import { BadRequestError } from '../../src/errors.js';
 import type { MessageKey } from '../../src/i18n/index.js';
 import type { Organisation, User } from '../../src/model.js';
 import { ChangePasswordPage, type ChangePasswordView } from '../views/change-password.js';
 import { sendPage } from '../respond.js';
-import { type InteractionDeps, type LoadedFlow, finishLogin, pageFor, stepUrl } from '../flow.js';
+import { type InteractionDeps, type LoadedFlow, advance, flowUser, pageFor, redirectToStep, stepUrl } from '../flow.js';
 
 const changeForm = z.object({ newPassword: z.string().max(1024), confirm: z.string().max(1024) });
-
-async function flowUser(deps: InteractionDeps, loaded: LoadedFlow): Promise<{ user: User; org: Organisation }> {
-  const user = loaded.flow.userId ? await deps.services.repos.users.findById(loaded.flow.userId) : undefined;
-  const org = user ? await deps.services.repos.orgs.findById(user.orgId) : undefined;
-  if (!user || !org || user.disabled) throw new FlowExpiredError();
-  return { user, org };
-}
 
 const userInputs = (user: User, org: Organisation) => [user.username, org.code, user.name ?? ''].filter(Boolean);
 
@@ -64,19 +56,17 @@ export async function submitChangePassword(ctx: Context, deps: InteractionDeps, 
   }
 
   const passwordHash = await deps.services.hasher.hash(newPassword);
-  const data = { ...loaded.flow.data, passwordChanged: true };
-  const next = nextStep({ user, org: org.settings, passwordDone: true, passwordChanged: true });
+  // the flow moves on first (compare-and-set): a replayed submission changes nothing
   const moved = await deps.services.repos.flows.advance(loaded.uid, 'change_password', {
-    state: next,
-    orgId: loaded.flow.orgId,
+    state: 'password_changed',
+    orgId: org.id,
     userId: user.id,
-    data,
+    data: { ...loaded.flow.data, passwordChanged: true },
   });
-  if (!moved) {
-    ctx.status = 303;
-    return ctx.redirect(stepUrl(loaded.uid));
-  }
+  if (!moved) return redirectToStep(ctx, loaded.uid);
   await deps.services.repos.users.setPassword(user.id, passwordHash, false);
+  // a new password forgets the browsers that skipped the second step
+  await deps.services.remembered.revokeAll(user.id);
   await deps.services.audit.record({
     type: 'password.changed',
     orgId: org.id,
@@ -85,10 +75,8 @@ export async function submitChangePassword(ctx: Context, deps: InteractionDeps, 
     userAgent: ctx.get('user-agent'),
     details: { forced: true },
   });
-  if (next === 'done') return finishLogin(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, user.id);
-  ctx.status = 303;
-  ctx.redirect(stepUrl(loaded.uid));
-  ctx.status = 303;
+  const changed = { ...user, mustChangePassword: false };
+  await advance(ctx, deps, loaded, 'password_changed', { user: changed, org, data: { ...loaded.flow.data, passwordChanged: true } });
 }
 
 /** Scores a candidate password for the gauge; the policy check on submit is authoritative. */

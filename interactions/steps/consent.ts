@@ -9,12 +9,15 @@ function requestedScopes(loaded: LoadedFlow): string[] {
   return details.missingOIDCScope ?? String(loaded.interaction.params.scope ?? 'openid').split(' ');
 }
 
-export function showConsent(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow) {
+export async function showConsent(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow) {
+  // the user is known by now: their saved language comes before Accept-Language
+  const accountId = loaded.interaction.session?.accountId;
+  const user = accountId ? await deps.services.repos.users.findById(accountId) : undefined;
   sendPage(
     ctx,
     200,
     h(ConsentPage, {
-      page: pageFor(ctx, loaded),
+      page: pageFor(ctx, loaded, user?.locale),
       action: stepUrl(loaded.uid, 'consent'),
       abortAction: stepUrl(loaded.uid, 'abort'),
       csrf: deps.csrf.tokenFor(loaded.uid),

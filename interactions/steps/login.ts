@@ -2,12 +2,11 @@ import type { Context } from 'koa';
 import { h } from 'preact';
 import { z } from 'zod';
 import { passwordLogin } from '../../src/auth/login.js';
-import { nextStep } from '../../src/auth/policy.js';
 import { formatTime } from '../../src/i18n/index.js';
 import type { Organisation } from '../../src/model.js';
 import { LoginPage, type LoginView } from '../views/login.js';
 import { sendPage } from '../respond.js';
-import { type FlowData, type InteractionDeps, type LoadedFlow, finishLogin, pageFor, stepUrl } from '../flow.js';
+import { type FlowData, type InteractionDeps, type LoadedFlow, advance, pageFor, stepUrl } from '../flow.js';
 
 const loginForm = z.object({
   org: z.string().trim().max(64).optional(),
@@ -83,19 +82,5 @@ export async function submitLogin(ctx: Context, deps: InteractionDeps, loaded: L
   }
 
   const data: FlowData = { amr: ['pwd'], authTime: Math.floor(Date.now() / 1000) };
-  const next = nextStep({ user: result.user, org: result.org.settings, passwordDone: true, passwordChanged: false });
-  const moved = await deps.services.repos.flows.advance(loaded.uid, 'password', {
-    state: next,
-    orgId: result.org.id,
-    userId: result.user.id,
-    data,
-  });
-  if (!moved) {
-    ctx.status = 303;
-    return ctx.redirect(stepUrl(loaded.uid));
-  }
-  if (next === 'done') return finishLogin(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, result.user.id);
-  ctx.status = 303;
-  ctx.redirect(stepUrl(loaded.uid));
-  ctx.status = 303;
+  await advance(ctx, deps, loaded, 'password', { user: result.user, org: result.org, data });
 }

@@ -1,4 +1,4 @@
-import { FieldError, FormError, Layout, type PageContext, PasswordInput } from './layout.js';
+import { FormError, Layout, type PageContext, PasswordInput } from './layout.js';
 
 export interface ChangePasswordView {
   page: PageContext;
@@ -49,7 +49,6 @@ export function ChangePasswordPage(v: ChangePasswordView) {
           autocomplete="new-password"
           error={v.errors.confirm}
         />
-        <FieldError id="unused" />
         <button type="submit" class="primary">
           {t('changePassword.submit')}
         </button>

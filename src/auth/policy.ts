@@ -30,6 +30,8 @@ export interface LoginFacts {
   backupCodesShown?: boolean | undefined;
   /** a second factor was verified during this sign-in */
   secondFactorDone?: boolean | undefined;
+  /** the factors were reset during this sign-in (seed 001: after a backup code) */
+  forceEnrol?: boolean | undefined;
   /** a live remembered-browser token of this user, and what it proved */
   rememberedAmr?: string[] | undefined;
 }
@@ -67,6 +69,7 @@ export function nextStep(facts: LoginFacts): Step {
   if (!facts.passwordDone || !facts.user) return 'password';
   if (mustChangePassword(facts)) return 'change_password';
   if (facts.enrolledNow) return facts.backupCodesShown ? 'done' : 'backup_codes';
+  if (facts.forceEnrol) return 'enrol';
   if (!secondFactorApplies(facts) || facts.secondFactorDone) return 'done';
   if (usableMethods(facts).length === 0) return mfaRequired(facts) ? 'enrol' : 'done';
   if (rememberedSuffices(facts)) return 'done';

@@ -19,6 +19,10 @@ export function accountKey(orgCode: string, usernameKey: string): string {
 export function addressKey(ip: string): string {
   return `pwd:ip:${ip}`;
 }
+/** Wrong second-factor codes of one account, across sign-ins. */
+export function secondFactorKey(userId: string): string {
+  return `mfa:acct:${userId}`;
+}
 
 /** Lock length earned by the n-th consecutive failure: doubling from the base, capped. */
 export function lockMillis(failures: number, threshold: number, s: ThrottleSettings): number {
@@ -39,12 +43,12 @@ export function createThrottle(repo: ThrottleRepository, settings: ThrottleSetti
       return until.length ? Math.max(...until) : undefined;
     },
     /** Counts a failure on every key; returns the lock it earned, if any. */
-    async fail(keys: string[]): Promise<number | undefined> {
+    async fail(keys: string[], threshold?: number): Promise<number | undefined> {
       const t = now();
       const resetBefore = t - settings.failureResetSeconds * 1000;
       let latest: number | undefined;
       for (const key of keys) {
-        const state = await repo.recordFailure(key, t, resetBefore, (n) => lockMillis(n, thresholdOf(key), settings));
+        const state = await repo.recordFailure(key, t, resetBefore, (n) => lockMillis(n, threshold ?? thresholdOf(key), settings));
         if (state.lockedUntil && (!latest || state.lockedUntil > latest)) latest = state.lockedUntil;
       }
       return latest;

@@ -106,8 +106,15 @@ export function createUserRepository(knex: Knex) {
         updated_at: now,
       });
     },
-    async recordLogin(id: string): Promise<void> {
-      await table().where({ id }).update({ last_login_at: Date.now() });
+    /** Remembers the sign-in time and the second-factor method used, offered first next time. */
+    async recordLogin(id: string, mfaMethod: string | null = null): Promise<void> {
+      const patch: Record<string, unknown> = { last_login_at: Date.now() };
+      if (mfaMethod) patch.last_mfa_method = mfaMethod;
+      await table().where({ id }).update(patch);
+    },
+    async lastMfaMethod(id: string): Promise<string | null> {
+      const row = (await knex('users').where({ id }).first('last_mfa_method')) as { last_mfa_method: string | null } | undefined;
+      return row?.last_mfa_method ?? null;
     },
     async setLocale(id: string, locale: Locale): Promise<void> {
       await table().where({ id }).update({ locale, updated_at: Date.now() });

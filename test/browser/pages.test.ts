@@ -89,11 +89,6 @@ describe('consent, logout and error pages in Chromium', () => {
 
   it(
     "shows the consent page in the user's saved language once the user is known",
-    {
-      todo:
-        'product bug: interactions/steps/consent.ts showConsent calls pageFor(ctx, loaded) without the ' +
-        "signed-in user's saved locale, so Accept-Language wins over it (CONTRACT: ui_locales, then saved language, then Accept-Language)",
-    },
     async () => {
       const user = await createUser(server.services, org, { locale: 'en' });
       const { page, close } = await newTestContext(browser, { locale: 'ja-JP' });

@@ -31,6 +31,8 @@ describe('policy: the next step of a login', () => {
     // enrolment during this sign-in
     ['enrolled now, codes not shown', { ...pwd, org: required, enrolledMethods: ['totp'], enrolledNow: true }, 'backup_codes'],
     ['enrolled now, codes shown', { ...pwd, org: required, enrolledMethods: ['totp'], enrolledNow: true, backupCodesShown: true }, 'done'],
+    ['factors reset after a backup code', { ...pwd, org: optional, secondFactorDone: true, forceEnrol: true }, 'enrol'],
+    ['re-enrolled after the reset', { ...pwd, org: optional, secondFactorDone: true, forceEnrol: true, enrolledNow: true, backupCodesShown: true }, 'done'],
     // the client and the request
     ['client requires MFA in an org with MFA off', { ...pwd, org: off, client: { requireMfa: true } }, 'enrol'],
     ['acr_values asks for MFA', { ...pwd, org: off, requestedAcr: [ACR_MFA], enrolledMethods: ['totp'] }, 'mfa'],
