@@ -80,6 +80,20 @@ function resolve(all: string[]): Resolved {
   return { command, args: rest };
 }
 
+/**
+ * knex prints its own warnings ("Acquire connection error: …") with console.log, i.e. on
+ * stdout; send them to the logger (stderr) so stdout carries only the command's result.
+ */
+function routeKnexLogs(knex: Knex, logger: { warn: LogFn; error: LogFn; debug: LogFn }): void {
+  const knexLogger = (knex.client as { logger?: Record<string, unknown> }).logger;
+  if (!knexLogger) return;
+  knexLogger._warn = (message: unknown) => logger.warn({ knex: message }, 'database warning');
+  knexLogger._error = (message: unknown) => logger.error({ knex: message }, 'database error');
+  knexLogger._deprecate = (message: unknown) => logger.debug({ knex: message }, 'database deprecation');
+  knexLogger._debug = (message: unknown) => logger.debug({ knex: message }, 'database debug');
+}
+type LogFn = (obj: object, msg: string) => void;
+
 export interface MainOptions extends Partial<Streams> {
   env?: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadableStream;
@@ -123,6 +137,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     // logs (the audit trail's mirror among them) go to stderr: stdout is the command's output
     const logger = createLogger(config.logLevel, streams.stderr);
     knex = connect(config.databaseUrl, 2);
+    routeKnexLogs(knex, logger);
     try {
       if (command.migrateFirst !== false) await migrate(knex);
       else await knex.raw('select 1');
@@ -144,6 +159,11 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       return err.exitCode;
     }
     const e = err as Error & { code?: string };
+    if (/unable to authenticate data/.test(e.message ?? '')) {
+      // AES-GCM refused a stored secret: the configured key is not the one that sealed it
+      writeError(streams, 'IDP_SECRET_KEY cannot decrypt the stored secrets: it differs from the key this database was created with; use the server\'s IDP_SECRET_KEY');
+      return 1;
+    }
     writeError(streams, `${e.message || String(err)}${e.code ? ` (${e.code})` : ''}`);
     if (process.env.IDP_CLI_DEBUG) streams.stderr.write(`${e.stack}\n`);
     return 1;

@@ -74,6 +74,7 @@ const cases: Misuse[] = [
   { title: 'switch given a value', args: ['clients', 'add', '--name', 'x', '--redirect-uri', 'https://ok.example.com/cb', '--public=yes'], message: /--public is a switch/ },
   { title: 'remove of an unknown client', args: ['clients', 'remove', '--client-id', 'nope'], message: /--client-id: no client nope/ },
   { title: 'unreachable database', args: ['orgs', 'list'], env: { IDP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/idp' }, message: /^idp: cannot use the database \(IDP_DATABASE_URL\): .*ECONNREFUSED/, exit: 1 },
+  { title: 'another IDP_SECRET_KEY than the database was created with', args: ['clients', 'list'], env: { IDP_SECRET_KEY: 'a-different-secret-key-of-enough-length-0000' }, message: /^idp: IDP_SECRET_KEY cannot decrypt the stored secrets/, exit: 1 },
   { title: 'bad configuration', args: ['orgs', 'list'], env: { IDP_DATABASE_URL: 'mysql://db/idp' }, message: /^idp: configuration: IDP_DATABASE_URL: must be sqlite:PATH or postgres/, exit: 1 },
 ];
 
