@@ -119,14 +119,16 @@ export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: Lo
     backupCodesShown: data.backupCodesShown,
     secondFactorDone: data.secondFactorDone,
     forceEnrol: data.forceEnrol,
-    rememberedAmr: data.rememberedAmr,
+    rememberedAmr: undefined as string[] | undefined,
   };
-  if (!facts.secondFactorDone && facts.rememberedAmr === undefined && org.settings.rememberHours > 0) {
-    const amr = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
-    facts.rememberedAmr = amr;
-    if (amr) data = { ...data, rememberedAmr: amr };
+  // the cookie is read at every decision: a password change in this very sign-in revokes it
+  if (!facts.secondFactorDone && org.settings.rememberHours > 0) {
+    facts.rememberedAmr = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
   }
-  return { step: nextStep(facts), data };
+  const step = nextStep(facts);
+  const { rememberedAmr: _stale, ...rest } = data;
+  // only a sign-in that ends on the remembered browser's strength records it (for the acr)
+  return { step, data: step === 'done' && facts.rememberedAmr ? { ...rest, rememberedAmr: facts.rememberedAmr } : rest };
 }
 
 export function redirectToStep(ctx: Context, uid: string): void {
