@@ -179,7 +179,7 @@ async function sendEnrolmentMail(
   email: string,
   show: (status: number, errors: { form?: string }) => void,
 ) {
-  const { t } = pageFor(ctx, loaded, user.locale);
+  const { t, locale } = pageFor(ctx, loaded, user.locale);
   const current = loaded.flow.data.enrol;
   const factor =
     current?.method === 'email' && current.factorId && current.email === email
@@ -192,6 +192,7 @@ async function sendEnrolmentMail(
     purpose: 'verify_email',
     flowUid: loaded.uid,
     factorId: factor.id,
+    locale,
     ...(linkBase ? { linkBase } : {}),
   });
   if (!sent.ok) {

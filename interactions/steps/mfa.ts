@@ -42,8 +42,11 @@ export async function showMfa(ctx: Context, deps: InteractionDeps, loaded: Loade
       h(NoticePage, {
         page,
         title: t('mfa.backupUsedTitle'),
-        message: data.backupRemaining > 0 ? t('mfa.backupRemaining', { n: data.backupRemaining }) : t('mfa.backupNoneLeft'),
-        detail: data.forceEnrol ? t('mfa.backupReenrol') : undefined,
+        message: data.forceEnrol
+          ? t('mfa.backupReenrol')
+          : data.backupRemaining > 0
+            ? t('mfa.backupRemaining', { n: data.backupRemaining })
+            : t('mfa.backupNoneLeft'),
         csrf,
         action: stepUrl(loaded.uid, 'mfa-continue'),
         button: t('common.continue'),
@@ -88,10 +91,16 @@ export async function switchMfaMethod(ctx: Context, deps: InteractionDeps, loade
 
 export async function sendMfaEmail(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow) {
   const { user, org } = await flowUser(deps, loaded);
-  const { t } = pageFor(ctx, loaded, user.locale);
+  const { t, locale } = pageFor(ctx, loaded, user.locale);
   const factor = await deps.services.secondFactors.emailFactor(user, { confirmed: true });
   if (!factor?.email) return redirectToStep(ctx, loaded.uid);
-  const sent = await deps.services.secondFactors.sendEmailCode(user, org, { email: factor.email, purpose: 'mfa_email', flowUid: loaded.uid, factorId: factor.id });
+  const sent = await deps.services.secondFactors.sendEmailCode(user, org, {
+    email: factor.email,
+    purpose: 'mfa_email',
+    flowUid: loaded.uid,
+    factorId: factor.id,
+    locale,
+  });
   const data: FlowData = { ...loaded.flow.data, mfaMethod: 'email' };
   if (!sent.ok) {
     await save(deps, loaded, user, org, data);

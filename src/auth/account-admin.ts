@@ -15,31 +15,31 @@ export function mfaThrottleKeys(userId: string): string[] {
 }
 
 export interface MfaResetResult {
-  /** second factors deleted (always 0 until the second-factor tables exist) */
+  /** second factors deleted (TOTP authenticators, 2FA email addresses) */
   factorsRemoved: number;
+  /** backup codes deleted */
+  backupCodesRemoved: number;
+  /** remembered browsers revoked */
+  browsersRevoked: number;
   throttleKeysCleared: string[];
 }
 
 /**
- * Resets an account's second factors so the user enrols again at the next sign-in.
- *
- * NOTE: the schema has no second-factor tables yet. Deleting the user's enrolled factors
- * (TOTP secrets, WebAuthn credentials, backup codes, remembered devices) is wired in here
- * by the second-factor issue; until then this clears the second-factor throttles and
- * records the `mfa.reset` audit event, and reports `factorsRemoved: 0`.
+ * Resets an account's second factors (seeds 001, 004: the administrator resets 2FA):
+ * factors, backup codes and remembered browsers go, pending codes are void, and the
+ * second-factor lock is lifted, so the user sets up again at the next sign-in.
  */
 export async function resetMfa(services: Services, user: User, by: AdminActor = 'cli'): Promise<MfaResetResult> {
   const keys = mfaThrottleKeys(user.id);
   const present = new Set((await services.repos.throttles.get(keys)).map((s) => s.key));
   for (const key of keys) await services.repos.throttles.clear(key);
-  const result: MfaResetResult = { factorsRemoved: 0, throttleKeysCleared: keys.filter((k) => present.has(k)) };
-  await services.audit.record({
-    type: 'mfa.reset',
-    orgId: user.orgId,
-    userId: user.id,
-    details: { by, factorsRemoved: result.factorsRemoved },
-  });
-  return result;
+  const removed = await services.secondFactors.reset(user, by);
+  return {
+    factorsRemoved: removed.factors,
+    backupCodesRemoved: removed.backupCodes,
+    browsersRevoked: removed.browsers,
+    throttleKeysCleared: keys.filter((k) => present.has(k)),
+  };
 }
 
 export interface UnlockResult {

@@ -155,7 +155,7 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     async sendEmailCode(
       user: User,
       org: Organisation,
-      input: { email: string; purpose: CodePurpose; flowUid: string | null; factorId: string | null; linkBase?: string },
+      input: { email: string; purpose: CodePurpose; flowUid: string | null; factorId: string | null; linkBase?: string; locale?: Locale },
     ): Promise<SendResult> {
       const previous = await deps.codes.latest(user.id, input.purpose);
       const wait = previous ? Math.ceil((previous.createdAt + RESEND_COOLDOWN_SECONDS * 1000 - now()) / 1000) : 0;
@@ -174,7 +174,8 @@ export function createSecondFactors(deps: SecondFactorDeps) {
         linkHash: token ? hashSecret(codeKey, token) : null,
         expiresAt,
       });
-      const base = { locale: locale(user), systemTitle: org.settings.systemTitle, code, expiresAt, minutes };
+      // the language of the page the user is on; their saved language otherwise
+      const base = { locale: input.locale ?? locale(user), systemTitle: org.settings.systemTitle, code, expiresAt, minutes };
       const rendered = token ? emailVerification({ ...base, link: `${input.linkBase}/${token}` }) : emailCode(base);
       if (!(await mail(org, input.email, rendered))) {
         await deps.codes.voidAll(user.id, input.purpose);

@@ -60,6 +60,13 @@ function suite(engine: Engine) {
           session_idle_minutes: 15,
           session_max_hours: 8,
           system_title: 'Acme portal',
+          first_login_password_change: false,
+          email_code_minutes: 10,
+          totp_period: 30,
+          totp_digits: 6,
+          wrong_code_limit: 5,
+          require_verified_email: false,
+          reenrol_after_backup_code: false,
         });
         assert.deepEqual(await auditTypes(t.knex), ['org.created']);
       });
@@ -142,11 +149,21 @@ function suite(engine: Engine) {
 
       it('resets second factors (audited mfa.reset)', async () => {
         await t.knex('throttles').insert({ key: `mfa:acct:${alice.id}`, failures: 3, locked_until: Date.now() + 60_000, last_failure_at: Date.now() });
+        const now = Date.now();
+        await t.knex('factors').insert([
+          { id: 'f-totp', user_id: alice.id, type: 'totp', label: 'Phone', secret_encrypted: 'x', confirmed_at: now, created_at: now },
+          { id: 'f-mail', user_id: alice.id, type: 'email', label: 'mail', email: 'a@example.com', confirmed_at: now, created_at: now },
+        ]);
+        await t.knex('backup_codes').insert([1, 2, 3].map((i) => ({ user_id: alice.id, code_hash: `h${i}`, created_at: now })));
+        await t.knex('remembered_browsers').insert({ id: 'rb1', user_id: alice.id, token_hash: 'th', amr: '["otp"]', created_at: now, expires_at: now + 3600_000 });
         const out = await idpJson(env, ['users', 'reset-mfa', '--org', 'ACME', '--username', 'ALICE']);
         assert.deepEqual(out, {
           user: { id: alice.id, org: 'ACME', username: 'alice' },
-          mfa_reset: { factors_removed: 0, throttles_cleared: 1 },
+          mfa_reset: { factors_removed: 2, backup_codes_removed: 3, browsers_revoked: 1, throttles_cleared: 1 },
         });
+        assert.equal((await t.knex('factors').where({ user_id: alice.id })).length, 0);
+        assert.equal((await t.knex('backup_codes').where({ user_id: alice.id })).length, 0);
+        assert.ok((await t.knex('remembered_browsers').where({ id: 'rb1' }).first()).revoked_at);
         assert.equal(await t.knex('throttles').where({ key: `mfa:acct:${alice.id}` }).first(), undefined);
         const event = await t.knex('audit_events').where({ type: 'mfa.reset' }).first();
         assert.equal(event.user_id, alice.id);

@@ -5,13 +5,18 @@ import type { Command } from '../command.js';
 import { inTransaction, uniquely } from '../context.js';
 import { fields, iso, table } from '../output.js';
 
-type NumericSetting = 'rememberHours' | 'passwordMinLength' | 'passwordMinScore' | 'sessionIdleMinutes' | 'sessionMaxHours';
+type NumericSetting = 'rememberHours' | 'passwordMinLength' | 'passwordMinScore' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'emailCodeMinutes' | 'wrongCodeLimit';
 
 /** The option's range comes from the policy schema itself, so the two cannot drift apart. */
 function settingInteger(key: NumericSetting) {
   const num = orgSettingsSchema.shape[key].unwrap();
   return integer(num.minValue ?? 0, num.maxValue ?? Number.MAX_SAFE_INTEGER);
 }
+
+/** A yes/no policy switch. */
+const yesNo = z
+  .enum(['yes', 'no', 'true', 'false'], { error: 'must be yes or no' })
+  .transform((v) => v === 'yes' || v === 'true');
 
 /** Policy settings as options, JSON keys and human labels. */
 const settings = [
@@ -22,7 +27,14 @@ const settings = [
   { key: 'passwordMinScore', option: 'password-min-score', json: 'password_min_score', arg: '0-4', what: 'minimum zxcvbn password strength score' },
   { key: 'sessionIdleMinutes', option: 'session-idle-minutes', json: 'session_idle_minutes', arg: 'N', what: 'sign-in session idle timeout in minutes' },
   { key: 'sessionMaxHours', option: 'session-max-hours', json: 'session_max_hours', arg: 'N', what: 'sign-in session absolute lifetime in hours' },
-  { key: 'systemTitle', option: 'system-title', json: 'system_title', arg: 'TEXT', what: 'title shown on the sign-in pages ("" removes it)' },
+  { key: 'systemTitle', option: 'system-title', json: 'system_title', arg: 'TEXT', what: 'title in mails (subject, sender) ("" removes it)' },
+  { key: 'passwordChangeAtFirstLogin', option: 'first-login-password-change', json: 'first_login_password_change', arg: 'yes|no', what: 'the first sign-in replaces the handed-out password' },
+  { key: 'emailCodeMinutes', option: 'email-code-minutes', json: 'email_code_minutes', arg: 'N', what: 'lifetime of a mailed code in minutes (1-60)' },
+  { key: 'totpPeriod', option: 'totp-period', json: 'totp_period', arg: '30|60', what: 'authenticator code period in seconds' },
+  { key: 'totpDigits', option: 'totp-digits', json: 'totp_digits', arg: '6|8', what: 'authenticator code length' },
+  { key: 'wrongCodeLimit', option: 'wrong-code-limit', json: 'wrong_code_limit', arg: 'N', what: 'wrong codes before a sign-in ends (1-20)' },
+  { key: 'requireVerifiedEmail', option: 'require-verified-email', json: 'require_verified_email', arg: 'yes|no', what: 'the 2FA email is confirmed by a link or code before use' },
+  { key: 'reenrolAfterBackupCode', option: 'reenrol-after-backup-code', json: 'reenrol_after_backup_code', arg: 'yes|no', what: 'a backup code resets the factors for a new set-up' },
 ] as const satisfies readonly { key: keyof OrgSettings; option: string; json: string; arg: string; what: string }[];
 
 const settingSchemas = {
@@ -34,6 +46,13 @@ const settingSchemas = {
   'session-idle-minutes': settingInteger('sessionIdleMinutes').optional(),
   'session-max-hours': settingInteger('sessionMaxHours').optional(),
   'system-title': text({ min: 0, max: orgSettingsSchema.shape.systemTitle.unwrap().maxLength ?? 100 }).optional(),
+  'first-login-password-change': yesNo.optional(),
+  'email-code-minutes': settingInteger('emailCodeMinutes').optional(),
+  'totp-period': oneOf(['30', '60'] as const).optional(),
+  'totp-digits': oneOf(['6', '8'] as const).optional(),
+  'wrong-code-limit': settingInteger('wrongCodeLimit').optional(),
+  'require-verified-email': yesNo.optional(),
+  'reenrol-after-backup-code': yesNo.optional(),
 };
 
 const settingOptions = Object.fromEntries(settings.map((s) => [s.option, { type: 'string' as const }]));
@@ -52,6 +71,13 @@ function settingChanges(v: SettingValues): Partial<OrgSettings> {
   if (v['session-idle-minutes'] !== undefined) out.sessionIdleMinutes = v['session-idle-minutes'];
   if (v['session-max-hours'] !== undefined) out.sessionMaxHours = v['session-max-hours'];
   if (v['system-title'] !== undefined) out.systemTitle = v['system-title'];
+  if (v['first-login-password-change'] !== undefined) out.passwordChangeAtFirstLogin = v['first-login-password-change'];
+  if (v['email-code-minutes'] !== undefined) out.emailCodeMinutes = v['email-code-minutes'];
+  if (v['totp-period'] !== undefined) out.totpPeriod = Number(v['totp-period']) as 30 | 60;
+  if (v['totp-digits'] !== undefined) out.totpDigits = Number(v['totp-digits']) as 6 | 8;
+  if (v['wrong-code-limit'] !== undefined) out.wrongCodeLimit = v['wrong-code-limit'];
+  if (v['require-verified-email'] !== undefined) out.requireVerifiedEmail = v['require-verified-email'];
+  if (v['reenrol-after-backup-code'] !== undefined) out.reenrolAfterBackupCode = v['reenrol-after-backup-code'];
   return out;
 }
 
@@ -94,6 +120,12 @@ function settingsText(s: OrgSettings): string {
     ['password min score', String(s.passwordMinScore)],
     ['session idle minutes', String(s.sessionIdleMinutes)],
     ['session max hours', String(s.sessionMaxHours)],
+    ['first-login password change', s.passwordChangeAtFirstLogin ? 'yes' : 'no'],
+    ['email code minutes', String(s.emailCodeMinutes)],
+    ['totp', `${s.totpDigits} digits every ${s.totpPeriod} s`],
+    ['wrong-code limit', String(s.wrongCodeLimit)],
+    ['require verified email', s.requireVerifiedEmail ? 'yes' : 'no'],
+    ['re-enrol after backup code', s.reenrolAfterBackupCode ? 'yes' : 'no'],
     ...(s.systemTitle !== undefined ? ([['system title', s.systemTitle]] as [string, string][]) : []),
   ]);
 }

@@ -189,9 +189,14 @@ if the organisation requires one. Audited as mfa.reset.`,
       return {
         json: {
           user: { id: user.id, org: org.code, username: user.username },
-          mfa_reset: { factors_removed: result.factorsRemoved, throttles_cleared: result.throttleKeysCleared.length },
+          mfa_reset: {
+            factors_removed: result.factorsRemoved,
+            backup_codes_removed: result.backupCodesRemoved,
+            browsers_revoked: result.browsersRevoked,
+            throttles_cleared: result.throttleKeysCleared.length,
+          },
         },
-        text: `Reset the second factors of ${user.username} in ${org.code}: ${result.factorsRemoved} factor(s) removed, ${result.throttleKeysCleared.length} lock-out(s) cleared.`,
+        text: `Reset the second factors of ${user.username} in ${org.code}: ${result.factorsRemoved} factor(s) and ${result.backupCodesRemoved} backup code(s) removed, ${result.browsersRevoked} remembered browser(s) revoked, ${result.throttleKeysCleared.length} lock-out(s) cleared. The user sets up again at the next sign-in.`,
       };
     };
   },
