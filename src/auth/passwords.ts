@@ -52,13 +52,15 @@ export function createPasswordHasher(params: Argon2Params, maxConcurrent = avail
   };
 }
 
-const zxcvbn = new ZxcvbnFactory({
-  dictionary: { ...common.dictionary, ...en.dictionary },
-  graphs: common.adjacencyGraphs,
-});
+// Building the dictionaries takes ~0.4 s: done on first use, not on every start or CLI call.
+let zxcvbn: ZxcvbnFactory | undefined;
 
 /** zxcvbn score 0 (too guessable) … 4 (very unguessable). */
 export function passwordScore(password: string, userInputs: string[] = []): number {
+  zxcvbn ??= new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    graphs: common.adjacencyGraphs,
+  });
   return zxcvbn.check(password.slice(0, 100), userInputs).score;
 }
 
