@@ -41,6 +41,18 @@ export function EnrolChoosePage(v: EnrolChooseView) {
   );
 }
 
+/** "Choose another method": back to the list, where the organisation allows several. */
+function ChooseOther(props: { page: PageContext; csrf: string; action: string }) {
+  return (
+    <form method="post" action={props.action} class="secondary-action">
+      <Csrf token={props.csrf} />
+      <button type="submit" class="link">
+        {props.page.t('enrol.other')}
+      </button>
+    </form>
+  );
+}
+
 export interface TotpSetupView {
   page: PageContext;
   csrf: string;
@@ -99,14 +111,7 @@ export function TotpSetupPage(v: TotpSetupView) {
           {t('totp.confirm')}
         </button>
       </form>
-      {v.canChooseOther && (
-        <form method="post" action={v.backAction} class="secondary-action">
-          <Csrf token={v.csrf} />
-          <button type="submit" class="link">
-            {t('enrol.other')}
-          </button>
-        </form>
-      )}
+      {v.canChooseOther && <ChooseOther page={v.page} csrf={v.csrf} action={v.backAction} />}
     </Layout>
   );
 }
@@ -146,14 +151,7 @@ export function EmailSetupPage(v: EmailSetupView) {
           {t('email.send')}
         </button>
       </form>
-      {v.canChooseOther && (
-        <form method="post" action={v.backAction} class="secondary-action">
-          <Csrf token={v.csrf} />
-          <button type="submit" class="link">
-            {t('enrol.other')}
-          </button>
-        </form>
-      )}
+      {v.canChooseOther && <ChooseOther page={v.page} csrf={v.csrf} action={v.backAction} />}
     </Layout>
   );
 }
