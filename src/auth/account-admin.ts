@@ -1,18 +1,9 @@
-import { mfaMethods, type Organisation, type User, usernameKey } from '../model.js';
+import { type Organisation, type User, usernameKey } from '../model.js';
 import type { Services } from '../services.js';
-import { accountKey } from './throttle.js';
+import { accountKey, secondFactorKey } from './throttle.js';
 
 /** Who did it, for the audit trail: the operator CLI, or later an admin screen. */
 export type AdminActor = 'cli' | 'admin';
-
-/**
- * Throttle keys of an account's second-factor attempts, by the `mfa:acct:<userId>`
- * convention: the whole-account key and one per method.
- */
-export function mfaThrottleKeys(userId: string): string[] {
-  const base = `mfa:acct:${userId}`;
-  return [base, ...mfaMethods.map((m) => `${base}:${m}`)];
-}
 
 export interface MfaResetResult {
   /** second factors deleted (TOTP authenticators, 2FA email addresses) */
@@ -21,6 +12,7 @@ export interface MfaResetResult {
   backupCodesRemoved: number;
   /** remembered browsers revoked */
   browsersRevoked: number;
+  /** second-factor lock-outs lifted (0 or 1) */
   throttleKeysCleared: string[];
 }
 
@@ -30,15 +22,15 @@ export interface MfaResetResult {
  * second-factor lock is lifted, so the user sets up again at the next sign-in.
  */
 export async function resetMfa(services: Services, user: User, by: AdminActor = 'cli'): Promise<MfaResetResult> {
-  const keys = mfaThrottleKeys(user.id);
-  const present = new Set((await services.repos.throttles.get(keys)).map((s) => s.key));
-  for (const key of keys) await services.repos.throttles.clear(key);
+  const key = secondFactorKey(user.id);
+  const present = (await services.repos.throttles.get([key])).length > 0;
+  await services.repos.throttles.clear(key);
   const removed = await services.secondFactors.reset(user, by);
   return {
     factorsRemoved: removed.factors,
     backupCodesRemoved: removed.backupCodes,
     browsersRevoked: removed.browsers,
-    throttleKeysCleared: keys.filter((k) => present.has(k)),
+    throttleKeysCleared: present ? [key] : [],
   };
 }
 

@@ -1,5 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { deriveKey } from '../../../crypto/secret-box.js';
+import { normaliseCode } from '../normalise-code.js';
 
 /** Seed 001 shows an 8-digit backup code after registration. */
 export const BACKUP_CODE_DIGITS = 8;
@@ -25,12 +26,8 @@ export function generateBackupCodes(count = 10): string[] {
   return [...codes];
 }
 
-/**
- * Full-width digits from a Japanese IME become ASCII (NFKC); spaces and hyphens — or
- * the IME's long-vowel mark or a minus sign typed for one — are dropped.
- */
 export function normaliseBackupCode(input: string): string {
-  return input.normalize('NFKC').replace(/[\s\-‐‑‒–—―−ー]/g, '');
+  return normaliseCode(input);
 }
 
 /** '12345678' → '1234 5678', as shown to the user; input in either form is accepted. */

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { normaliseCode } from '../normalise-code.js';
 
 /** A 6-digit code (seed 001), uniformly drawn. */
 export function generateEmailCode(): string {
@@ -26,6 +27,6 @@ export function sameHash(a: string, b: string): boolean {
 
 /** Accepts "123 456", "123-456" and full-width digits; anything else is malformed. */
 export function normaliseEmailCode(input: string): string | undefined {
-  const code = input.normalize('NFKC').replace(/[\s-]/g, '');
+  const code = normaliseCode(input);
   return /^\d{6}$/.test(code) ? code : undefined;
 }

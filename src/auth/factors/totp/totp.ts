@@ -1,5 +1,6 @@
 import { generateSecret, verifySync } from 'otplib';
 import QRCode from 'qrcode';
+import { normaliseCode } from '../normalise-code.js';
 
 export { authenticatorApps, type AuthenticatorApp, type AuthenticatorPlatform } from './authenticator-apps.js';
 
@@ -60,13 +61,8 @@ export type VerifyTotpResult =
   | { ok: true; step: number }
   | { ok: false; reason: 'malformed' | 'invalid' | 'replayed' };
 
-/**
- * What a person types: spaces and hyphens as the app groups the digits, full-width
- * digits from a Japanese IME (NFKC makes them ASCII), and the IME's long-vowel mark or
- * a minus sign where a hyphen was meant.
- */
 export function normaliseTotpCode(input: string): string {
-  return input.normalize('NFKC').replace(/[\s\-‐‑‒–—―−ー]/g, '');
+  return normaliseCode(input);
 }
 
 /**
