@@ -10,6 +10,7 @@ import type { Organisation, User } from '../src/model.js';
 import type { Services } from '../src/services.js';
 import type { Csrf } from './csrf.js';
 import { LANG_COOKIE, pageContext } from './page-context.js';
+import { seeOther } from './respond.js';
 import type { ChallengeMethod } from './views/mfa.js';
 
 /** What a sign-in has proven and chosen so far; stored with the flow row. */
@@ -132,9 +133,7 @@ export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: Lo
 }
 
 export function redirectToStep(ctx: Context, uid: string): void {
-  ctx.status = 303;
-  ctx.redirect(stepUrl(uid));
-  ctx.status = 303;
+  seeOther(ctx, stepUrl(uid));
 }
 
 /**
@@ -188,7 +187,5 @@ export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: L
 
 export async function redirectWithResult(ctx: Context, deps: InteractionDeps, result: InteractionResults): Promise<void> {
   const to = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-  ctx.status = 303;
-  ctx.redirect(to);
-  ctx.status = 303;
+  seeOther(ctx, to);
 }

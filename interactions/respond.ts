@@ -9,3 +9,9 @@ export function sendPage(ctx: Context, status: number, page: Page): void {
   ctx.set('cache-control', 'no-store');
   ctx.body = renderPage(page);
 }
+
+/** 303 See Other: after a POST the browser GETs the next page (koa's redirect sets 302). */
+export function seeOther(ctx: Context, url: string): void {
+  ctx.redirect(url);
+  ctx.status = 303;
+}

@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { h } from 'preact';
-import { BadRequestError, CsrfError, OutOfOrderError } from '../src/errors.js';
+import { BadRequestError, CsrfError, NotFoundError, OutOfOrderError } from '../src/errors.js';
 import { isLocale } from '../src/i18n/index.js';
 import { type InteractionDeps, type LoadedFlow, advance, flowUser, loadFlow, stepUrl } from './flow.js';
 import { readForm } from './form-body.js';
 import { LANG_COOKIE, pageContext } from './page-context.js';
-import { sendPage } from './respond.js';
+import { seeOther, sendPage } from './respond.js';
 import { acknowledgeBackupCodes, downloadBackupCodes, showBackupCodes } from './steps/backup-codes.js';
 import { passwordStrength, showChangePassword, submitChangePassword } from './steps/change-password.js';
 import { abortInteraction, showConsent, submitConsent } from './steps/consent.js';
@@ -95,7 +95,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
 
   router.post('/interaction/:uid/:step', async (ctx) => {
     const step = posts[String(ctx.params.step)];
-    if (!step) return ctx.throw(404);
+    if (!step) throw new NotFoundError();
     const body = await readForm(ctx);
     const loaded = await loadFlow(ctx, deps);
     if (!deps.csrf.verify(loaded.uid, body.csrf)) throw new CsrfError();
@@ -126,9 +126,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     const locale = ctx.params.locale;
     if (!isLocale(locale)) throw new BadRequestError('unsupported language');
     ctx.cookies.set(LANG_COOKIE, locale, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 24 * 3600 * 1000, signed: false, overwrite: true });
-    ctx.status = 303;
-    ctx.redirect(safeReturn(ctx.query.return));
-    ctx.status = 303;
+    seeOther(ctx, safeReturn(ctx.query.return));
   });
 
   return router;

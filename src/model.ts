@@ -60,6 +60,8 @@ export interface User {
   disabled: boolean;
   passwordChangedAt: number | null;
   lastLoginAt: number | null;
+  /** the second-factor method used last, offered first next time (seed 002) */
+  lastMfaMethod: string | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -18,9 +18,8 @@ const loginForm = z.object({
 async function organisationFor(deps: InteractionDeps, loaded: LoadedFlow): Promise<{ askOrg: boolean; org?: Organisation | undefined }> {
   const { orgs } = deps.services.repos;
   if (loaded.clientOrgId) return { askOrg: false, org: await orgs.findById(loaded.clientOrgId) };
-  const all = await orgs.list();
-  if (all.length === 1) return { askOrg: false, org: all[0] };
-  return { askOrg: true };
+  const sole = await orgs.sole();
+  return sole ? { askOrg: false, org: sole } : { askOrg: true };
 }
 
 export async function showLogin(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, status = 200, extra: Partial<LoginView> = {}) {

@@ -16,7 +16,7 @@ async function challengeMethods(deps: InteractionDeps, user: User, org: Organisa
   const enrolled = (await deps.services.secondFactors.enrolledMethods(user.id)).filter(
     (m) => org.settings.methods.includes(m) && m !== 'webauthn',
   );
-  const last = await deps.services.repos.users.lastMfaMethod(user.id);
+  const last = user.lastMfaMethod;
   enrolled.sort((a, b) => Number(b === last) - Number(a === last));
   const methods: ChallengeMethod[] = [...enrolled];
   if (await deps.services.secondFactors.hasBackupCodes(user.id)) methods.push('backup');

@@ -51,6 +51,11 @@ export function createOrgRepository(knex: Knex) {
     async list(): Promise<Organisation[]> {
       return (await table().orderBy('code')).map(toOrg);
     },
+    /** The organisation when exactly one exists (reads at most two rows, whatever the total). */
+    async sole(): Promise<Organisation | undefined> {
+      const rows = await table().orderBy('code').limit(2);
+      return rows.length === 1 ? toOrg(rows[0]!) : undefined;
+    },
     async count(): Promise<number> {
       const [{ n }] = (await table().count({ n: '*' })) as [{ n: number | string }];
       return Number(n);

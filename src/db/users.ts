@@ -17,6 +17,7 @@ interface UserRow {
   disabled: boolean | number;
   password_changed_at: number | null;
   last_login_at: number | null;
+  last_mfa_method?: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -38,6 +39,7 @@ function toUser(row: UserRow): User {
     disabled: Boolean(row.disabled),
     passwordChangedAt: num(row.password_changed_at),
     lastLoginAt: num(row.last_login_at),
+    lastMfaMethod: row.last_mfa_method ?? null,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -111,10 +113,6 @@ export function createUserRepository(knex: Knex) {
       const patch: Record<string, unknown> = { last_login_at: Date.now() };
       if (mfaMethod) patch.last_mfa_method = mfaMethod;
       await table().where({ id }).update(patch);
-    },
-    async lastMfaMethod(id: string): Promise<string | null> {
-      const row = (await knex('users').where({ id }).first('last_mfa_method')) as { last_mfa_method: string | null } | undefined;
-      return row?.last_mfa_method ?? null;
     },
     async setLocale(id: string, locale: Locale): Promise<void> {
       await table().where({ id }).update({ locale, updated_at: Date.now() });
