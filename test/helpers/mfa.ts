@@ -1,5 +1,5 @@
 import { base32Decode, stepOf, totpAtStep } from '../unit/factors/rfc6238.js';
-import { HttpSession, formAction, formField } from './http-session.js';
+import { type HttpSession, formField } from './http-session.js';
 
 /** A TOTP code computed by the test's own RFC 6238 generator, not by the product. */
 export function totpCode(secret: string, offsetSteps = 0, period = 30, digits = 6): string {
@@ -36,5 +36,3 @@ export function backupCodesOnPage(html: string): string[] {
   const list = /<ol id="backup-codes"[^>]*>([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
   return [...list.matchAll(/<code>([^<]+)<\/code>/g)].map((m) => m[1]!.replace(/\s+/g, ''));
 }
-
-export { formAction, formField };

@@ -83,3 +83,24 @@ export async function signIn(
   });
   return { tokens, session, start };
 }
+
+/**
+ * Authorizes with the browser's existing IdP session and no sign-in. `completed` is
+ * false when the IdP showed a page (sign-in, MFA…) instead of returning a code.
+ */
+export async function authorizeSilently(session: HttpSession, config: oidc.Configuration, client: FixtureClient) {
+  const start = await startAuthorization(config, client);
+  const { url } = await session.follow(await session.get(start.url.toString()), start.url.toString(), client.redirectUri);
+  return { start, url, completed: url.startsWith(client.redirectUri) };
+}
+
+/** The silent authorization redeemed for tokens; throws when a page was shown instead. */
+export async function signInSilently(session: HttpSession, config: oidc.Configuration, client: FixtureClient) {
+  const { start, url, completed } = await authorizeSilently(session, config, client);
+  if (!completed) throw new Error(`did not complete silently: ended at ${url}`);
+  return oidc.authorizationCodeGrant(config, new URL(url), {
+    pkceCodeVerifier: start.codeVerifier,
+    expectedState: start.state,
+    expectedNonce: start.nonce,
+  });
+}
