@@ -3,10 +3,12 @@
 #
 #   docker build -t idp .
 #   docker run -p 3000:3000 -v idp-data:/app/data \
-#     -e IDP_ISSUER=https://id.example.com -e IDP_SECRET_KEY=… -e IDP_SMTP_URL=smtp://mail:25 idp
+#     -e IDP_ISSUER=https://id.example.com -e IDP_SECRET_KEY=… -e IDP_SMTP_URL=smtp://mail:25 \
+#     -e IDP_MAIL_FROM=no-reply@example.com idp
 #
-# NODE_ENV=production refuses an http issuer, a missing IDP_SECRET_KEY and a missing
-# IDP_SMTP_URL (docs/configuration.md). Operator commands run in the same image:
+# NODE_ENV=production refuses an http or loopback issuer, a missing or non-random
+# IDP_SECRET_KEY and a missing IDP_SMTP_URL (docs/configuration.md); the default sender
+# no-reply@localhost is logged as a warning. Operator commands run in the same image:
 #   docker exec -it <container> node bin/idp.js orgs list
 
 # Node 24 is the Active LTS line.

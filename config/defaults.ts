@@ -31,4 +31,20 @@ export const defaults = {
     failureResetSeconds: 43200,
   },
   purgeIntervalSeconds: 300,
+  account: {
+    // a second factor proven on /account (or at sign-in) counts as fresh this long for
+    // removing factors, changing the password and the other sensitive changes
+    stepUpSeconds: 300,
+    // lifetime of a "forgot password" link
+    resetLinkMinutes: 30,
+  },
+  // audit events older than this are deleted by the purge timer
+  auditRetentionDays: 400,
+  keys: {
+    // every instance reloads its key set this often (new keys, keys starting to sign, retired keys)
+    refreshSeconds: 60,
+    // `idp keys rotate`: new keys are published at once and sign this much later, so
+    // every instance has them in its JWKS first; must exceed refreshSeconds
+    rotationDelaySeconds: 3600,
+  },
 } as const;

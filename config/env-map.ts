@@ -23,6 +23,11 @@ export const envMap: Record<string, string> = {
   IDP_THROTTLE_MAX_DELAY_SECONDS: 'throttle.maxDelaySeconds',
   IDP_THROTTLE_FAILURE_RESET_SECONDS: 'throttle.failureResetSeconds',
   IDP_PURGE_INTERVAL_SECONDS: 'purgeIntervalSeconds',
+  IDP_ACCOUNT_STEP_UP_SECONDS: 'account.stepUpSeconds',
+  IDP_PASSWORD_RESET_LINK_MINUTES: 'account.resetLinkMinutes',
+  IDP_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  IDP_KEY_REFRESH_SECONDS: 'keys.refreshSeconds',
+  IDP_KEY_ROTATION_DELAY_SECONDS: 'keys.rotationDelaySeconds',
 };
 
 export const pathToEnv: Record<string, string> = Object.fromEntries(

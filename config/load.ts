@@ -51,13 +51,24 @@ function developmentSecretKey(dataDir: string): string {
   return key;
 }
 
-function productionProblems(config: { issuer: string; smtpUrl?: string | undefined }, raw: Tree): string[] {
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
+
+function productionProblems(config: { issuer: string; smtpUrl?: string | undefined; mailFrom: string }, raw: Tree): string[] {
   const problems: string[] = [];
   if (!config.issuer.startsWith('https://')) {
     problems.push('IDP_ISSUER: production requires an https issuer (e.g. https://id.example.com)');
+  } else if (LOOPBACK.test(new URL(config.issuer).hostname)) {
+    // tokens would name an issuer no relying party can reach
+    problems.push('IDP_ISSUER: production requires the public host name relying parties use, not a loopback address');
   }
-  if (!raw.secretKey) {
+  const secret = typeof raw.secretKey === 'string' ? raw.secretKey : '';
+  if (!secret) {
     problems.push('IDP_SECRET_KEY: required in production; generate one with `openssl rand -base64 32` and keep it safe');
+  } else if (new Set(secret).size < 8) {
+    // "xxxx…" or a word repeated is not a key. A random key has far more distinct
+    // characters: 64 random hex digits show fewer than 8 of the 16 with odds below 1e-15
+    // (a bar of 16 would refuse about 1 in 40 keys from `openssl rand -hex 32`).
+    problems.push('IDP_SECRET_KEY: not random (fewer than 8 distinct characters); generate one with `openssl rand -base64 32`');
   }
   if (!config.smtpUrl) {
     problems.push('IDP_SMTP_URL: required in production so codes and links can be mailed (smtp://host:port)');
@@ -93,6 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(lines.join('\n'));
   }
   const config = parsed.data;
+  if (config.keys.rotationDelaySeconds <= config.keys.refreshSeconds) {
+    throw new ConfigError(
+      `IDP_KEY_ROTATION_DELAY_SECONDS: must exceed IDP_KEY_REFRESH_SECONDS (${config.keys.refreshSeconds}) so every instance publishes a new key before any signs with it`,
+    );
+  }
   if (config.nodeEnv === 'production') {
     const problems = productionProblems(config, { ...raw, secretKey: explicitSecret });
     if (problems.length) throw new ConfigError(problems.join('\n'));

@@ -49,6 +49,15 @@ export const configSchema = z.object({
     failureResetSeconds: z.coerce.number().int().min(60),
   }),
   purgeIntervalSeconds: z.coerce.number().int().min(10),
+  account: z.object({
+    stepUpSeconds: z.coerce.number().int().min(30).max(3600),
+    resetLinkMinutes: z.coerce.number().int().min(5).max(1440),
+  }),
+  auditRetentionDays: z.coerce.number().int().min(1).max(36500),
+  keys: z.object({
+    refreshSeconds: z.coerce.number().int().min(1).max(3600),
+    rotationDelaySeconds: z.coerce.number().int().min(1).max(30 * 86400),
+  }),
 });
 
 /** After loading, the secret key is always present (explicit, or generated in development). */

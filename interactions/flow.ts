@@ -18,7 +18,7 @@ export interface FlowData extends Record<string, unknown> {
   amr?: string[];
   authTime?: number;
   passwordChanged?: boolean;
-  enrol?: { method: 'totp' | 'email'; factorId?: string; email?: string; sentUntil?: number; linkSent?: boolean };
+  enrol?: { method: 'totp' | 'email' | 'webauthn'; factorId?: string; email?: string; sentUntil?: number; linkSent?: boolean };
   enrolledNow?: boolean;
   backupCodesShown?: boolean;
   /** freshly issued backup codes, sealed, until the user confirms having saved them */
@@ -31,6 +31,25 @@ export interface FlowData extends Record<string, unknown> {
   lockedUntil?: number;
   backupRemaining?: number;
   rememberedAmr?: string[];
+  /** signed in with a passkey instead of the password */
+  passkey?: boolean;
+  /** a WebAuthn assertion (not a mere registration) was verified in this sign-in */
+  webauthnAsserted?: boolean;
+  /** the seed-002 registration offer was answered */
+  webauthnOfferHandled?: boolean;
+  /** a sign-in through an upstream provider (issue 7): pending a link, or done through a link */
+  federated?: FederatedFlowData;
+}
+
+export interface FederatedFlowData {
+  upstreamId: string;
+  subject: string;
+  /** true once the link exists (made in this sign-in or found) */
+  linked: boolean;
+  /** signed in through the upstream alone, without the local password */
+  viaUpstream: boolean;
+  /** the upstream reported MFA and the organisation trusts it */
+  upstreamMfa: boolean;
 }
 
 export interface InteractionDeps {
@@ -104,15 +123,20 @@ export function pageFor(ctx: Context, loaded: LoadedFlow, savedLocale?: string |
   });
 }
 
+/** acr_values of the authorization request, in order of preference. */
+export function requestedAcr(loaded: LoadedFlow): string[] {
+  const acrValues = loaded.interaction.params.acr_values;
+  return typeof acrValues === 'string' ? acrValues.split(' ').filter(Boolean) : [];
+}
+
 /** Gathers the facts of this sign-in and asks the policy for the next step. */
 export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, user: User, org: Organisation, data: FlowData): Promise<{ step: Step; data: FlowData }> {
   const { secondFactors, remembered } = deps.services;
-  const acrValues = loaded.interaction.params.acr_values;
   const facts = {
     user,
     org: org.settings,
     client: { requireMfa: loaded.clientRequiresMfa },
-    requestedAcr: typeof acrValues === 'string' ? acrValues.split(' ').filter(Boolean) : [],
+    requestedAcr: requestedAcr(loaded),
     passwordDone: Boolean(data.amr?.includes('pwd')),
     passwordChanged: Boolean(data.passwordChanged),
     enrolledMethods: await secondFactors.enrolledMethods(user.id),
@@ -121,15 +145,37 @@ export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: Lo
     secondFactorDone: data.secondFactorDone,
     forceEnrol: data.forceEnrol,
     rememberedAmr: undefined as string[] | undefined,
+    webauthnDone: Boolean(data.webauthnAsserted),
+    passkeyDone: Boolean(data.passkey),
+    webauthnOfferPending: user.webauthnOffer,
+    webauthnOfferHandled: Boolean(data.webauthnOfferHandled),
+    federated: data.federated?.viaUpstream ? { upstreamMfa: data.federated.upstreamMfa } : undefined,
   };
   // the cookie is read at every decision: a password change in this very sign-in revokes it
-  if (!facts.secondFactorDone && org.settings.rememberHours > 0) {
+  if (!facts.secondFactorDone && !facts.passkeyDone && org.settings.rememberHours > 0) {
     facts.rememberedAmr = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
   }
   const step = nextStep(facts);
   const { rememberedAmr: _stale, ...rest } = data;
   // only a sign-in that ends on the remembered browser's strength records it (for the acr)
   return { step, data: step === 'done' && facts.rememberedAmr ? { ...rest, rememberedAmr: facts.rememberedAmr } : rest };
+}
+
+/**
+ * "Don't ask again on this browser": a remembered-browser token for what this second
+ * factor proved, in an HttpOnly cookie, audited. Only where the organisation allows it.
+ */
+export async function rememberThisBrowser(ctx: Context, deps: InteractionDeps, user: User, org: Organisation, amr: string[]): Promise<void> {
+  if (org.settings.rememberHours <= 0) return;
+  const { token, expiresAt } = await deps.services.remembered.remember(user.id, amr, org.settings.rememberHours, ctx.get('user-agent') || null);
+  ctx.cookies.set(REMEMBER_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: deps.services.config.issuer.startsWith('https://'),
+    expires: new Date(expiresAt),
+    overwrite: true,
+  });
+  await deps.services.audit.record({ type: 'mfa.browser_remembered', orgId: org.id, userId: user.id, ip: ctx.ip, details: { hours: org.settings.rememberHours } });
 }
 
 export function redirectToStep(ctx: Context, uid: string): void {
@@ -154,10 +200,16 @@ export async function advance(
   redirectToStep(ctx, loaded.uid);
 }
 
-/** RFC 8176 methods for what this sign-in actually did. */
-function amrOf(data: FlowData): string[] {
+/**
+ * RFC 8176 methods for what this sign-in actually did. `mfa`: the password and another
+ * factor, or a WebAuthn key that verified its user (possession plus PIN/biometrics).
+ */
+export function amrOf(data: Pick<FlowData, 'amr'>): string[] {
   const amr = [...new Set(data.amr ?? ['pwd'])];
-  if (amr.includes('pwd') && amr.some((m) => m !== 'pwd' && m !== 'mfa') && !amr.includes('mfa')) amr.push('mfa');
+  // `fed` (an upstream sign-in, issue 7) is not a second factor
+  const withPassword = amr.includes('pwd') && amr.some((m) => m !== 'pwd' && m !== 'mfa' && m !== 'fed');
+  const verifiedKey = amr.includes('user') && (amr.includes('hwk') || amr.includes('swk'));
+  if ((withPassword || verifiedKey) && !amr.includes('mfa')) amr.push('mfa');
   return amr;
 }
 
@@ -177,10 +229,27 @@ export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: L
     clientId: String(loaded.interaction.params.client_id ?? ''),
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),
-    details: { amr, remembered: Boolean(data.rememberedAmr && !data.secondFactorDone) },
+    details: {
+      amr,
+      remembered: Boolean(data.rememberedAmr && !data.secondFactorDone),
+      // the second factor answered in this sign-in, if any (metrics: src/http/security-metrics.ts)
+      ...(data.secondFactorDone && !data.passkey && data.mfaMethod ? { mfaMethod: data.mfaMethod } : {}),
+      ...(data.passkey ? { passkey: true } : {}),
+    },
   });
+  if (data.rememberedAmr && !data.secondFactorDone) {
+    // the second factor was skipped on the strength of a remembered browser
+    await deps.services.audit.record({
+      type: 'mfa.remembered_browser_used',
+      orgId: user.orgId,
+      userId: user.id,
+      clientId: String(loaded.interaction.params.client_id ?? ''),
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
+    });
+  }
   const result: InteractionResults = {
-    login: { accountId: user.id, amr, acr: acrFor(amr, data.rememberedAmr), ts, remember: true },
+    login: { accountId: user.id, amr, acr: acrFor(amr, data.rememberedAmr, Boolean(data.webauthnAsserted)), ts, remember: true },
   };
   await redirectWithResult(ctx, deps, result);
 }

@@ -21,17 +21,33 @@ import {
   showEnrol,
   startEmailEnrolment,
 } from './steps/enrol.js';
-import { showLogin, submitLogin } from './steps/login.js';
-import { continueAfterMfa, sendMfaEmail, showMfa, switchMfaMethod, verifyMfa } from './steps/mfa.js';
+import { passkeyOptions, showLogin, submitLogin, submitPasskey } from './steps/login.js';
+import { continueAfterMfa, sendMfaEmail, showMfa, switchMfaMethod, verifyMfa, verifyMfaWebAuthn } from './steps/mfa.js';
+import {
+  authenticationOptions,
+  registrationOptions,
+  showPhrUnavailable,
+  showWebAuthnRegistration,
+  skipOffer,
+  submitEnrolWebAuthn,
+  submitOfferWebAuthn,
+} from './steps/webauthn.js';
+import { FORM_LIMIT_BYTES } from './form-body.js';
+import { cancelLink, federationCallback, startFederation } from './steps/federation.js';
 import { showLocked } from './steps/second-factor-guard.js';
 import { HomePage } from './views/home.js';
 import { NoticePage } from './views/mfa.js';
 
 type Handler = (ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) => Promise<unknown>;
 
+/** A WebAuthn answer (JSON in a form field) may carry attestation certificates. */
+const WEBAUTHN_FORM_LIMIT = 64 * 1024;
+
 /** Each POST names the flow state it belongs to; a POST for any other state is refused (409). */
-const posts: Record<string, { prompt: 'login' | 'consent'; state?: string; handle: Handler }> = {
+const posts: Record<string, { prompt: 'login' | 'consent'; state?: string; handle: Handler; limit?: number }> = {
   login: { prompt: 'login', state: 'password', handle: submitLogin },
+  'passkey-options': { prompt: 'login', state: 'password', handle: (ctx, deps, loaded) => passkeyOptions(ctx, deps, loaded) },
+  passkey: { prompt: 'login', state: 'password', handle: submitPasskey, limit: WEBAUTHN_FORM_LIMIT },
   password: { prompt: 'login', state: 'change_password', handle: submitChangePassword },
   strength: { prompt: 'login', state: 'change_password', handle: passwordStrength },
   'enrol-choose': { prompt: 'login', state: 'enrol', handle: chooseEnrolMethod },
@@ -42,11 +58,20 @@ const posts: Record<string, { prompt: 'login' | 'consent'; state?: string; handl
   'enrol-email-resend': { prompt: 'login', state: 'enrol', handle: (ctx, deps, loaded) => resendEnrolmentMail(ctx, deps, loaded) },
   'enrol-email-check': { prompt: 'login', state: 'enrol', handle: (ctx, deps, loaded) => checkEmailLinkConfirmed(ctx, deps, loaded) },
   'enrol-email-change': { prompt: 'login', state: 'enrol', handle: (ctx, deps, loaded) => changeEnrolmentEmail(ctx, deps, loaded) },
+  'enrol-webauthn-options': { prompt: 'login', state: 'enrol', handle: (ctx, deps, loaded) => registrationOptions(ctx, deps, loaded) },
+  'enrol-webauthn': { prompt: 'login', state: 'enrol', handle: submitEnrolWebAuthn, limit: WEBAUTHN_FORM_LIMIT },
+  'offer-webauthn-options': { prompt: 'login', state: 'webauthn_offer', handle: (ctx, deps, loaded) => registrationOptions(ctx, deps, loaded) },
+  'offer-webauthn': { prompt: 'login', state: 'webauthn_offer', handle: submitOfferWebAuthn, limit: WEBAUTHN_FORM_LIMIT },
+  'offer-skip': { prompt: 'login', state: 'webauthn_offer', handle: (ctx, deps, loaded) => skipOffer(ctx, deps, loaded) },
   'backup-codes': { prompt: 'login', state: 'backup_codes', handle: acknowledgeBackupCodes },
   mfa: { prompt: 'login', state: 'mfa', handle: verifyMfa },
   'mfa-method': { prompt: 'login', state: 'mfa', handle: switchMfaMethod },
   'mfa-send-email': { prompt: 'login', state: 'mfa', handle: (ctx, deps, loaded) => sendMfaEmail(ctx, deps, loaded) },
   'mfa-continue': { prompt: 'login', state: 'mfa', handle: (ctx, deps, loaded) => continueAfterMfa(ctx, deps, loaded) },
+  'mfa-webauthn-options': { prompt: 'login', state: 'mfa', handle: (ctx, deps, loaded) => authenticationOptions(ctx, deps, loaded) },
+  'mfa-webauthn': { prompt: 'login', state: 'mfa', handle: verifyMfaWebAuthn, limit: WEBAUTHN_FORM_LIMIT },
+  federation: { prompt: 'login', state: 'password', handle: startFederation },
+  'federation-cancel': { prompt: 'login', state: 'password', handle: (ctx, deps, loaded) => cancelLink(ctx, deps, loaded) },
   consent: { prompt: 'consent', handle: (ctx, deps, loaded) => submitConsent(ctx, deps, loaded) },
   abort: { prompt: 'login', handle: (ctx, deps) => abortInteraction(ctx, deps) },
 };
@@ -63,9 +88,18 @@ async function showCurrent(ctx: Context, deps: InteractionDeps, loaded: LoadedFl
       return showBackupCodes(ctx, deps, loaded);
     case 'mfa':
       return showMfa(ctx, deps, loaded);
+    case 'webauthn_offer':
+      return showWebAuthnRegistration(ctx, deps, loaded);
+    case 'phr_unavailable':
+      return showPhrUnavailable(ctx, deps, loaded);
     case 'locked': {
       const { user } = await flowUser(deps, loaded);
       return showLocked(ctx, deps, loaded, user, loaded.flow.data.lockedUntil ?? Date.now());
+    }
+    case 'federated': {
+      // signed in through a linked upstream provider (issue 7): the policy says what follows
+      const { user, org } = await flowUser(deps, loaded);
+      return advance(ctx, deps, loaded, 'federated', { user, org, data: loaded.flow.data });
     }
     case 'password_changed': {
       // an interrupted password change: the new password is saved, carry on from there
@@ -96,7 +130,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.post('/interaction/:uid/:step', async (ctx) => {
     const step = posts[String(ctx.params.step)];
     if (!step) throw new NotFoundError();
-    const body = await readForm(ctx);
+    const body = await readForm(ctx, step.limit ?? FORM_LIMIT_BYTES);
     const loaded = await loadFlow(ctx, deps);
     if (!deps.csrf.verify(loaded.uid, body.csrf)) throw new CsrfError();
     const prompt = loaded.interaction.prompt.name;
@@ -104,6 +138,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     if (!inStep) throw new OutOfOrderError(stepUrl(loaded.uid));
     await step.handle(ctx, deps, loaded, body);
   });
+
+  router.get('/federation/callback', (ctx) => federationCallback(ctx, deps));
 
   // seed 000: the confirmation link in the 2FA-address mail, opened on any device
   router.get('/verify-email/:token', async (ctx) => {

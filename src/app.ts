@@ -1,15 +1,22 @@
 import type Provider from 'oidc-provider';
 import { createCsrf } from '../interactions/csrf.js';
+import { createAccountRouter } from './account/router.js';
+import { createSelfSession, selfSessionMiddleware } from './account/self-session.js';
 import { createInteractionRouter } from '../interactions/router.js';
 import { createProvider } from './oidc/provider.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import type { Services } from './services.js';
+import { observeDatabase } from './http/db-metrics.js';
+import { observeGrants } from './http/oidc-metrics.js';
+import { observeSecurityEvents } from './http/security-metrics.js';
 import { errorPages } from './http/errors.js';
 import { createHealthRouter, createMetrics } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticAssets } from './http/static.js';
 import { createOutboxRouter } from './mail/outbox-router.js';
+import { createAdminApiRouter } from './admin/api/router.js';
+import { createAdminPagesRouter } from './admin/pages/router.js';
 
 /**
  * oidc-provider is itself the koa application: our middleware and routes are inserted
@@ -18,6 +25,9 @@ import { createOutboxRouter } from './mail/outbox-router.js';
 export function buildApp(services: Services, keys: KeyMaterial): Provider {
   const provider = createProvider(services, keys);
   const metrics = createMetrics();
+  observeDatabase(services.knex, metrics.registry);
+  observeGrants(provider, metrics.registry);
+  observeSecurityEvents(services.audit, metrics.registry);
   const health = createHealthRouter(services.knex, metrics.registry);
   const interactions = createInteractionRouter({ provider, services, csrf: createCsrf(services.config.secretKey) });
 
@@ -32,6 +42,12 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
   if (services.config.nodeEnv !== 'production' && services.mailer.mode === 'outbox') {
     provider.use(createOutboxRouter(services.knex).routes());
   }
+  // the account pages (and the admin pages) sign in through this provider: src/account/self-session.ts
+  const selfSession = createSelfSession({ provider, services });
+  provider.use(selfSessionMiddleware(selfSession));
+  provider.use(createAccountRouter({ provider, services, selfSession }).routes());
+  provider.use(createAdminApiRouter({ provider, services }));
+  provider.use(createAdminPagesRouter({ provider, services, selfSession }).routes());
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods({ throw: true }));
 

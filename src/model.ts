@@ -4,6 +4,7 @@ export const mfaModes = ['off', 'optional', 'required'] as const;
 export const mfaMethods = ['totp', 'email', 'webauthn'] as const;
 export const roles = ['user', 'admin'] as const;
 export const locales = ['ja', 'en'] as const;
+export const federatedMfaModes = ['always', 'trust-upstream', 'never'] as const;
 
 export type MfaMode = (typeof mfaModes)[number];
 export type MfaMethod = (typeof mfaMethods)[number];
@@ -34,6 +35,21 @@ export const orgSettingsSchema = z.object({
   requireVerifiedEmail: z.boolean().default(false),
   /** seed 001: after a backup code is used, the factors are reset and set up again */
   reenrolAfterBackupCode: z.boolean().default(false),
+  /** passwordless sign-in with a passkey (discoverable WebAuthn credential + user verification) */
+  passkeys: z.boolean().default(false),
+  /** WebAuthn authenticator models (AAGUIDs) accepted at registration; empty = any */
+  webauthnAaguids: z
+    .array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be AAGUIDs (UUIDs)'))
+    .max(100)
+    .default([]),
+  /** seed 002: "forgot password" also resets the second factors (set up again at the next sign-in) */
+  resetMfaOnPasswordReset: z.boolean().default(false),
+  /**
+   * issue 7: the local second factor after a sign-in through a linked upstream provider —
+   * `always` asked as after a password, `trust-upstream` skipped when the upstream reports
+   * MFA, `never` the organisation's own MFA mode does not apply (docs/federation.md)
+   */
+  federatedMfa: z.enum(federatedMfaModes).default('trust-upstream'),
 });
 export type OrgSettings = z.infer<typeof orgSettingsSchema>;
 
@@ -62,6 +78,8 @@ export interface User {
   lastLoginAt: number | null;
   /** the second-factor method used last, offered first next time (seed 002) */
   lastMfaMethod: string | null;
+  /** seed 002: register a WebAuthn key at the next sign-in */
+  webauthnOffer: boolean;
   createdAt: number;
   updatedAt: number;
 }

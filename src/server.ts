@@ -4,10 +4,12 @@ import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { ensureAccountClient } from './account/internal-client.js';
 import { buildApp } from './app.js';
 import { connect, migrate } from './db/connect.js';
 import { DEMO, seedDemo } from './dev/demo.js';
 import { ensureKeys } from './oidc/keys.js';
+import { startKeyRefresh } from './oidc/key-refresh.js';
 import { createServices, type Services } from './services.js';
 
 export interface RunningServer {
@@ -33,12 +35,27 @@ export async function startServer(config: Config, logger: Logger, opts: { knex?:
 }
 
 async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boolean): Promise<RunningServer> {
+  // the contract's default sender is accepted everywhere; in production it is worth a word
+  if (config.nodeEnv === 'production' && /@localhost>?\s*$/i.test(config.mailFrom)) {
+    logger.warn('IDP_MAIL_FROM is the default no-reply@localhost: receiving servers may reject or junk such mail; set a sender of your domain');
+  }
   const applied = await migrate(knex);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
   const services = createServices(config, knex, logger);
   const keys = await ensureKeys(services.repos.keys, services.box);
   const seeded = config.nodeEnv === 'development' && config.demo ? await seedDemo(services) : false;
+  // after the demo seed, which only seeds a database without clients
+  await ensureAccountClient(services);
   const provider = buildApp(services, keys);
+  // keys rotated by `idp keys rotate` (from any host) take effect without a restart
+  const keyRefresh = startKeyRefresh({
+    provider,
+    repo: services.repos.keys,
+    box: services.box,
+    logger,
+    intervalSeconds: config.keys.refreshSeconds,
+    current: keys,
+  });
 
   const server = createServer(provider.callback());
   server.keepAliveTimeout = 65_000;
@@ -57,6 +74,9 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
       services.repos.throttles.purge(now - config.throttle.failureResetSeconds * 1000),
       services.repos.codes.purgeExpired(now),
       services.repos.rememberedBrowsers.purgeExpired(now),
+      services.repos.webauthnChallenges.purgeExpired(now),
+      services.repos.audit.purgeBefore(now - config.auditRetentionDays * 86_400_000),
+      services.repos.federationRequests.purgeExpired(now),
     ]).catch((err) => logger.warn({ err }, 'purge of expired rows failed'));
   }, config.purgeIntervalSeconds * 1000);
   purge.unref();
@@ -77,6 +97,7 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
     demoSeeded: seeded,
     async close() {
       clearInterval(purge);
+      keyRefresh.stop();
       // stop accepting, let in-flight requests finish, then release the pool
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

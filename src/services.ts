@@ -17,7 +17,12 @@ import { createBackupCodeRepository } from './db/backup-codes.js';
 import { createFactorRepository } from './db/factors.js';
 import { createOneTimeCodeRepository } from './db/one-time-codes.js';
 import { createRememberedBrowserRepository } from './db/remembered-browsers.js';
+import { createWebAuthnChallengeRepository, createWebAuthnCredentialRepository } from './db/webauthn-credentials.js';
+import { createWebAuthn } from './auth/factors/webauthn/webauthn.js';
 import { createMailer } from './mail/mailer.js';
+import { createFederatedLinkRepository } from './db/federated-links.js';
+import { createFederationRequestRepository } from './db/federation-requests.js';
+import { createUpstreamRepository } from './db/upstreams.js';
 import { createRememberedBrowsers } from './auth/remembered-browsers.js';
 import { createSecondFactors } from './auth/second-factor.js';
 
@@ -37,6 +42,11 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
     backupCodes: createBackupCodeRepository(knex),
     codes: createOneTimeCodeRepository(knex),
     rememberedBrowsers: createRememberedBrowserRepository(knex),
+    webauthnCredentials: createWebAuthnCredentialRepository(knex),
+    webauthnChallenges: createWebAuthnChallengeRepository(knex),
+    upstreams: createUpstreamRepository(knex, box),
+    links: createFederatedLinkRepository(knex),
+    federationRequests: createFederationRequestRepository(knex),
   };
   const audit = createAuditLog(repos.audit, logger);
   /** SMTP, or (development/test without IDP_SMTP_URL) the mail_outbox table */
@@ -53,8 +63,16 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
     audit,
     mailer,
     remembered,
+    webauthn: createWebAuthn({
+      credentials: repos.webauthnCredentials,
+      challenges: repos.webauthnChallenges,
+      audit,
+      issuer: config.issuer,
+      rpName: new URL(config.issuer).host,
+    }),
     secondFactors: createSecondFactors({
       factors: repos.factors,
+      webauthnCredentials: repos.webauthnCredentials,
       backupCodes: repos.backupCodes,
       codes: repos.codes,
       remembered,

@@ -1,9 +1,8 @@
 import type { Context } from 'koa';
 import { h } from 'preact';
-import { formatBackupCode } from '../../src/auth/factors/backup-codes/backup-codes.js';
 import { type InteractionDeps, type LoadedFlow, advance, flowUser, pageFor, redirectToStep, stepUrl } from '../flow.js';
 import { sendPage } from '../respond.js';
-import { BackupCodesPage } from '../views/backup-codes.js';
+import { BackupCodesPage, backupCodesText } from '../views/backup-codes.js';
 
 const sealContext = (uid: string) => `backup-codes:${uid}`;
 
@@ -53,7 +52,7 @@ export async function downloadBackupCodes(ctx: Context, deps: InteractionDeps, l
   ctx.set('content-disposition', 'attachment; filename="backup-codes.txt"');
   ctx.set('cache-control', 'no-store');
   ctx.type = 'text/plain; charset=utf-8';
-  ctx.body = `${t('backup.fileHeader', { account: `${org.code} / ${user.username}` })}\r\n\r\n${codes.map(formatBackupCode).join('\r\n')}\r\n`;
+  ctx.body = backupCodesText(t('backup.fileHeader', { account: `${org.code} / ${user.username}` }), codes);
 }
 
 export async function acknowledgeBackupCodes(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {

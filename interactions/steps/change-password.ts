@@ -6,7 +6,7 @@ import { BadRequestError } from '../../src/errors.js';
 import type { MessageKey } from '../../src/i18n/index.js';
 import type { Organisation, User } from '../../src/model.js';
 import { ChangePasswordPage, type ChangePasswordView } from '../views/change-password.js';
-import { sendPage } from '../respond.js';
+import { sendJson, sendPage } from '../respond.js';
 import { type InteractionDeps, type LoadedFlow, advance, flowUser, pageFor, redirectToStep, stepUrl } from '../flow.js';
 
 const changeForm = z.object({ newPassword: z.string().max(1024), confirm: z.string().max(1024) });
@@ -83,6 +83,5 @@ export async function submitChangePassword(ctx: Context, deps: InteractionDeps, 
 export async function passwordStrength(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
   const { user, org } = await flowUser(deps, loaded);
   const password = typeof body.password === 'string' ? body.password.slice(0, 256) : '';
-  ctx.set('cache-control', 'no-store');
-  ctx.body = { score: password ? passwordScore(password, userInputs(user, org)) : 0 };
+  sendJson(ctx, { score: password ? passwordScore(password, userInputs(user, org)) : 0 });
 }

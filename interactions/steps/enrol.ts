@@ -10,12 +10,19 @@ import { type FlowData, type InteractionDeps, type LoadedFlow, advance, flowUser
 import { sendPage } from '../respond.js';
 import { EmailCodePage, EmailSetupPage, EnrolChoosePage, TotpSetupPage } from '../views/enrol.js';
 import { countWrongCode, secondFactorLockedUntil, showLocked } from './second-factor-guard.js';
+import { showWebAuthnRegistration } from './webauthn.js';
 
-/** Methods that can be set up here (WebAuthn arrives with its own issue). */
-const ENROLLABLE: MfaMethod[] = ['totp', 'email'];
+/** Methods that can be set up during sign-in, in the order they are offered. */
+const ENROLLABLE: MfaMethod[] = ['totp', 'email', 'webauthn'];
 
-function enrollable(org: Organisation): ('totp' | 'email')[] {
-  return org.settings.methods.filter((m): m is 'totp' | 'email' => ENROLLABLE.includes(m));
+function enrollable(org: Organisation): MfaMethod[] {
+  return ENROLLABLE.filter((m) => org.settings.methods.includes(m));
+}
+
+/** The method being set up: the one chosen, or the organisation's only one. */
+export function enrolMethod(org: Organisation, data: FlowData): MfaMethod | undefined {
+  const methods = enrollable(org);
+  return data.enrol?.method ?? (methods.length === 1 ? methods[0] : undefined);
 }
 
 export function codeError(t: Translate, check: CodeCheck, digits: number): string | undefined {
@@ -33,9 +40,11 @@ export async function showEnrol(ctx: Context, deps: InteractionDeps, loaded: Loa
   const { t } = page;
   const csrf = deps.csrf.tokenFor(loaded.uid);
   const methods = enrollable(org);
-  const enrol = loaded.flow.data.enrol ?? (methods.length === 1 ? { method: methods[0]! } : undefined);
+  const chosen = enrolMethod(org, loaded.flow.data);
+  const enrol = loaded.flow.data.enrol ?? (chosen ? { method: chosen } : undefined);
   const canChooseOther = methods.length > 1;
 
+  if (enrol?.method === 'webauthn') return showWebAuthnRegistration(ctx, deps, loaded, status, error);
   if (enrol?.method === 'totp') {
     const pending = (enrol.factorId && (await deps.services.secondFactors.pendingTotp(user, org, enrol.factorId))) || undefined;
     const setup = pending ?? (await deps.services.secondFactors.startTotp(user, org));

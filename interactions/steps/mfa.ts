@@ -1,21 +1,24 @@
 import type { Context } from 'koa';
 import { h } from 'preact';
-import { REMEMBER_COOKIE } from '../../src/auth/remembered-browsers.js';
 import type { CodeCheck } from '../../src/auth/second-factor.js';
 import { secondFactorKey } from '../../src/auth/throttle.js';
 import { formatTime } from '../../src/i18n/index.js';
 import type { Organisation, User } from '../../src/model.js';
-import { type FlowData, type InteractionDeps, type LoadedFlow, advance, flowUser, pageFor, redirectToStep, stepUrl } from '../flow.js';
+import { ACR_PHR } from '../../src/auth/policy.js';
+import { type FlowData, type InteractionDeps, type LoadedFlow, advance, flowUser, pageFor, redirectToStep, rememberThisBrowser, requestedAcr, stepUrl } from '../flow.js';
 import { sendPage } from '../respond.js';
 import { type ChallengeMethod, MfaPage, NoticePage } from '../views/mfa.js';
 import { codeError } from './enrol.js';
 import { countWrongCode, secondFactorLockedUntil, showLocked } from './second-factor-guard.js';
+import { verifyWebAuthnFactor } from './webauthn.js';
 
-/** The user's usable methods, the one used last first (seed 002), backup codes last. */
-async function challengeMethods(deps: InteractionDeps, user: User, org: Organisation): Promise<ChallengeMethod[]> {
-  const enrolled = (await deps.services.secondFactors.enrolledMethods(user.id)).filter(
-    (m) => org.settings.methods.includes(m) && m !== 'webauthn',
-  );
+/**
+ * The user's usable methods, the one used last first (seed 002), backup codes last.
+ * A relying party asking for a phishing-resistant sign-in gets the WebAuthn key alone.
+ */
+async function challengeMethods(deps: InteractionDeps, loaded: LoadedFlow, user: User, org: Organisation): Promise<ChallengeMethod[]> {
+  const enrolled = (await deps.services.secondFactors.enrolledMethods(user.id)).filter((m) => org.settings.methods.includes(m));
+  if (requestedAcr(loaded).includes(ACR_PHR)) return enrolled.filter((m) => m === 'webauthn');
   const last = user.lastMfaMethod;
   enrolled.sort((a, b) => Number(b === last) - Number(a === last));
   const methods: ChallengeMethod[] = [...enrolled];
@@ -54,9 +57,11 @@ export async function showMfa(ctx: Context, deps: InteractionDeps, loaded: Loade
     );
   }
 
-  const methods = await challengeMethods(deps, user, org);
+  const methods = await challengeMethods(deps, loaded, user, org);
   const method = data.mfaMethod && methods.includes(data.mfaMethod) ? data.mfaMethod : methods[0];
   if (!method) return redirectToStep(ctx, loaded.uid);
+  // seed 002: "register biometrics or a FIDO2 key at my next sign-in"
+  const offerWebauthn = org.settings.methods.includes('webauthn') && !methods.includes('webauthn') && !user.webauthnOffer;
   const emailFactor = await deps.services.secondFactors.emailFactor(user, { confirmed: true });
   const sentUntil = data.emailSentUntil && data.emailSentUntil > Date.now() ? data.emailSentUntil : undefined;
   sendPage(
@@ -68,12 +73,16 @@ export async function showMfa(ctx: Context, deps: InteractionDeps, loaded: Loade
       action: stepUrl(loaded.uid, 'mfa'),
       switchAction: stepUrl(loaded.uid, 'mfa-method'),
       sendEmailAction: stepUrl(loaded.uid, 'mfa-send-email'),
+      webauthnOptionsUrl: stepUrl(loaded.uid, 'mfa-webauthn-options'),
+      webauthnAction: stepUrl(loaded.uid, 'mfa-webauthn'),
+      offerWebauthn,
       method,
       others: methods.filter((m) => m !== method),
       totpDigits: org.settings.totpDigits,
       email: emailFactor?.email ?? undefined,
       emailSent: sentUntil && emailFactor?.email ? { to: emailFactor.email, until: formatTime(sentUntil, page.locale) } : undefined,
       rememberHours: org.settings.rememberHours,
+      reenrolAfterBackup: org.settings.reenrolAfterBackupCode,
       error: extra.error,
       attemptsLeft: extra.attemptsLeft,
       notice: extra.notice,
@@ -83,7 +92,7 @@ export async function showMfa(ctx: Context, deps: InteractionDeps, loaded: Loade
 
 export async function switchMfaMethod(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
   const { user, org } = await flowUser(deps, loaded);
-  const methods = await challengeMethods(deps, user, org);
+  const methods = await challengeMethods(deps, loaded, user, org);
   const method = methods.find((m) => m === body.method);
   if (method) await save(deps, loaded, user, org, { ...loaded.flow.data, mfaMethod: method });
   redirectToStep(ctx, loaded.uid);
@@ -124,8 +133,8 @@ export async function verifyMfa(ctx: Context, deps: InteractionDeps, loaded: Loa
   const until = await secondFactorLockedUntil(deps, user);
   if (until) return showLocked(ctx, deps, loaded, user, until);
   const { t } = pageFor(ctx, loaded, user.locale);
-  const methods = await challengeMethods(deps, user, org);
-  const method = methods.find((m) => m === body.method);
+  const methods = await challengeMethods(deps, loaded, user, org);
+  const method = methods.find((m) => m === body.method && m !== 'webauthn');
   if (!method) return redirectToStep(ctx, loaded.uid);
   const digits = method === 'totp' ? org.settings.totpDigits : method === 'backup' ? 8 : 6;
   const result = await check(deps, user, method, String(body.code ?? '').slice(0, 32));
@@ -145,17 +154,8 @@ export async function verifyMfa(ctx: Context, deps: InteractionDeps, loaded: Loa
 
   await deps.services.throttle.succeed(secondFactorKey(user.id));
   const proven: FlowData = { ...data, secondFactorDone: true, amr: [...(data.amr ?? ['pwd']), 'otp'] };
-  if (body.remember === 'yes' && org.settings.rememberHours > 0) {
-    const { token, expiresAt } = await deps.services.remembered.remember(user.id, ['otp'], org.settings.rememberHours, ctx.get('user-agent') || null);
-    ctx.cookies.set(REMEMBER_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.services.config.issuer.startsWith('https://'),
-      expires: new Date(expiresAt),
-      overwrite: true,
-    });
-    await deps.services.audit.record({ type: 'mfa.browser_remembered', orgId: org.id, userId: user.id, ip: ctx.ip, details: { hours: org.settings.rememberHours } });
-  }
+  if (body.offerWebauthn === 'yes' && org.settings.methods.includes('webauthn')) await deps.services.webauthn.setOffer(user.id, true);
+  if (body.remember === 'yes') await rememberThisBrowser(ctx, deps, user, org, ['otp']);
   if (method === 'backup') {
     // seed 001: the organisation may ask for a fresh set-up after a backup code
     const forceEnrol = org.settings.reenrolAfterBackupCode;
@@ -173,4 +173,14 @@ export async function continueAfterMfa(ctx: Context, deps: InteractionDeps, load
   if (!loaded.flow.data.secondFactorDone) return redirectToStep(ctx, loaded.uid);
   const { backupRemaining: _shown, ...data } = loaded.flow.data;
   await advance(ctx, deps, loaded, 'mfa', { user, org, data });
+}
+
+/** The WebAuthn key answered (or failed to): on failure the page says why, other methods stay. */
+export async function verifyMfaWebAuthn(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow, body: Record<string, string>) {
+  const { user, org } = await flowUser(deps, loaded);
+  const methods = await challengeMethods(deps, loaded, user, org);
+  if (!methods.includes('webauthn')) return redirectToStep(ctx, loaded.uid);
+  const data: FlowData = { ...loaded.flow.data, mfaMethod: 'webauthn' };
+  const error = await verifyWebAuthnFactor(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, body, user, org);
+  if (error) return showMfa(ctx, deps, { ...loaded, flow: { ...loaded.flow, data } }, 400, { error });
 }

@@ -44,6 +44,8 @@ export async function countWrongCode(
   const { user, org } = proven;
   const limit = org.settings.wrongCodeLimit;
   const wrong = (proven.data.wrongCodes ?? 0) + 1;
+  // the method being set up, or the one being answered (for the audit details and metrics)
+  const method = from === 'enrol' ? proven.data.enrol?.method : proven.data.mfaMethod;
   const lock = await deps.services.throttle.fail([secondFactorKey(user.id)], limit);
   await deps.services.audit.record({
     type: 'mfa.failed',
@@ -51,7 +53,7 @@ export async function countWrongCode(
     userId: user.id,
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),
-    details: { attempt: wrong, limit, step: from },
+    details: { attempt: wrong, limit, step: from, method },
   });
   const data = { ...proven.data, wrongCodes: wrong };
   if (wrong < limit && !lock) {
@@ -60,7 +62,7 @@ export async function countWrongCode(
   }
   const until = lock ?? Date.now() + deps.services.config.throttle.baseDelaySeconds * 1000;
   await deps.services.repos.flows.advance(loaded.uid, from, { state: 'locked', orgId: org.id, userId: user.id, data: { ...data, lockedUntil: until } });
-  await deps.services.audit.record({ type: 'mfa.locked', orgId: org.id, userId: user.id, ip: ctx.ip, details: { until } });
+  await deps.services.audit.record({ type: 'mfa.locked', orgId: org.id, userId: user.id, ip: ctx.ip, details: { until, method } });
   showLocked(ctx, deps, loaded, user, until);
   return undefined;
 }

@@ -18,6 +18,7 @@ export function EnrolChoosePage(v: EnrolChooseView) {
   const hints: Partial<Record<MfaMethod, string>> = {
     totp: t('enrol.totp.hint', { period: v.totpPeriod }),
     email: t('enrol.email.hint'),
+    webauthn: t('webauthn.enrol.hint'),
   };
   return (
     <Layout page={v.page} title={t('enrol.title')}>
@@ -42,7 +43,7 @@ export function EnrolChoosePage(v: EnrolChooseView) {
 }
 
 /** "Choose another method": back to the list, where the organisation allows several. */
-function ChooseOther(props: { page: PageContext; csrf: string; action: string }) {
+export function ChooseOther(props: { page: PageContext; csrf: string; action: string }) {
   return (
     <form method="post" action={props.action} class="secondary-action">
       <Csrf token={props.csrf} />

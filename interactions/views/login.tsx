@@ -1,4 +1,6 @@
+import { FederationButtons, type FederationView, LinkingNotice } from './federation.js';
 import { FieldError, FormError, Layout, type PageContext, PasswordInput } from './layout.js';
+import { WEBAUTHN_SCRIPTS, WebAuthnCeremony } from './webauthn.js';
 
 export interface LoginView {
   page: PageContext;
@@ -8,13 +10,17 @@ export interface LoginView {
   askOrg: boolean;
   values: { org?: string | undefined; username?: string | undefined };
   errors: { form?: string | undefined; org?: string | undefined; username?: string | undefined; password?: string | undefined };
+  /** passwordless sign-in, where the organisation allows passkeys */
+  passkey?: { optionsUrl: string; action: string } | undefined;
+  federation?: FederationView | undefined;
 }
 
 export function LoginPage(v: LoginView) {
   const { t } = v.page;
   return (
-    <Layout page={v.page} title={t('login.title')} scripts={['/assets/password.js']}>
+    <Layout page={v.page} title={t('login.title')} scripts={['/assets/password.js', ...(v.passkey ? WEBAUTHN_SCRIPTS : [])]}>
       <p class="lead">{t('login.lead', { client: v.clientName })}</p>
+      <LinkingNotice page={v.page} view={v.federation} />
       <FormError message={v.errors.form} />
       <form method="post" action={v.action} novalidate>
         <input type="hidden" name="csrf" value={v.csrf} />
@@ -69,6 +75,27 @@ export function LoginPage(v: LoginView) {
           {t('login.submit')}
         </button>
       </form>
+      <p class="secondary-action">
+        <a href="/forgot-password" id="forgot-password">
+          {t('recovery.forgotLink')}
+        </a>
+      </p>
+      {v.passkey && (
+        <section class="passkey" aria-label={t('webauthn.passkey.start')}>
+          <p class="divider">{t('webauthn.passkey.or')}</p>
+          <p class="hint">{t('webauthn.passkey.hint')}</p>
+          <WebAuthnCeremony
+            page={v.page}
+            csrf={v.csrf}
+            kind="authenticate"
+            optionsUrl={v.passkey.optionsUrl}
+            action={v.passkey.action}
+            button={t('webauthn.passkey.start')}
+            id="passkey-sign-in"
+          />
+        </section>
+      )}
+      <FederationButtons page={v.page} csrf={v.csrf} view={v.federation} />
     </Layout>
   );
 }

@@ -1,6 +1,8 @@
 import type { MfaMethod } from '../../src/model.js';
+import { CantSignIn } from '../../src/account/views/cant-sign-in.js';
 import { CodeInput, Csrf } from './code-input.js';
 import { Layout, type PageContext } from './layout.js';
+import { WEBAUTHN_SCRIPTS, WebAuthnCeremony } from './webauthn.js';
 
 export type ChallengeMethod = MfaMethod | 'backup';
 
@@ -10,6 +12,10 @@ export interface MfaView {
   action: string;
   switchAction: string;
   sendEmailAction: string;
+  webauthnOptionsUrl: string;
+  webauthnAction: string;
+  /** show the seed-002 box "register biometrics or a FIDO2 key at my next sign-in" */
+  offerWebauthn: boolean;
   method: ChallengeMethod;
   others: ChallengeMethod[];
   totpDigits: number;
@@ -19,6 +25,18 @@ export interface MfaView {
   error?: string | undefined;
   notice?: string | undefined;
   attemptsLeft?: number | undefined;
+  /** the organisation resets the factors after a backup code (reenrolAfterBackupCode) */
+  reenrolAfterBackup?: boolean | undefined;
+}
+
+function OfferWebauthnBox(props: { page: PageContext; show: boolean }) {
+  if (!props.show) return null;
+  return (
+    <div class="field checkbox">
+      <input type="checkbox" id="offerWebauthn" name="offerWebauthn" value="yes" />
+      <label for="offerWebauthn">{props.page.t('webauthn.offerNext')}</label>
+    </div>
+  );
 }
 
 function RememberBox(props: { page: PageContext; hours: number }) {
@@ -40,13 +58,14 @@ export function MfaPage(v: MfaView) {
       <input type="hidden" name="method" value={v.method} />
       <CodeInput label={label} digits={digits} error={error} />
       <RememberBox page={v.page} hours={v.rememberHours} />
+      <OfferWebauthnBox page={v.page} show={v.offerWebauthn} />
       <button type="submit" class="primary">
         {t('mfa.verify')}
       </button>
     </form>
   );
   return (
-    <Layout page={v.page} title={t('mfa.title')}>
+    <Layout page={v.page} title={t('mfa.title')} scripts={v.method === 'webauthn' ? WEBAUTHN_SCRIPTS : []}>
       <p class="lead">{t('mfa.lead')}</p>
       {v.notice && (
         <p class="notice" role="status">
@@ -56,6 +75,27 @@ export function MfaPage(v: MfaView) {
       <h2>{t(`mfa.methods.${v.method}`)}</h2>
       {v.method === 'totp' && codeForm(t('mfa.totp.prompt', { digits: v.totpDigits }), v.totpDigits)}
       {v.method === 'backup' && codeForm(t('mfa.backup.prompt'), 8)}
+      {v.method === 'webauthn' && (
+        <>
+          <p>{t('webauthn.authenticate.lead')}</p>
+          {error && (
+            <p class="form-error" role="alert" id="webauthn-result">
+              {error}
+            </p>
+          )}
+          <WebAuthnCeremony
+            page={v.page}
+            csrf={v.csrf}
+            kind="authenticate"
+            optionsUrl={v.webauthnOptionsUrl}
+            action={v.webauthnAction}
+            button={t('webauthn.authenticate.start')}
+            id="webauthn-authenticate"
+          >
+            <RememberBox page={v.page} hours={v.rememberHours} />
+          </WebAuthnCeremony>
+        </>
+      )}
       {v.method === 'email' &&
         (v.emailSent ? (
           <>
@@ -102,7 +142,7 @@ export function MfaPage(v: MfaView) {
           </ul>
         </section>
       )}
-      <p class="hint">{t('mfa.cantSignIn')}</p>
+      <CantSignIn page={v.page} backupAvailable={v.method === 'backup' || v.others.includes('backup')} reenrolAfterBackup={Boolean(v.reenrolAfterBackup)} />
     </Layout>
   );
 }

@@ -1,9 +1,7 @@
+import { type Actor, actorFields, actorId } from '../admin/actor.js';
 import { type Organisation, type User, usernameKey } from '../model.js';
 import type { Services } from '../services.js';
 import { accountKey, secondFactorKey } from './throttle.js';
-
-/** Who did it, for the audit trail: the operator CLI, or later an admin screen. */
-export type AdminActor = 'cli' | 'admin';
 
 export interface MfaResetResult {
   /** second factors deleted (TOTP authenticators, 2FA email addresses) */
@@ -21,11 +19,11 @@ export interface MfaResetResult {
  * factors, backup codes and remembered browsers go, pending codes are void, and the
  * second-factor lock is lifted, so the user sets up again at the next sign-in.
  */
-export async function resetMfa(services: Services, user: User, by: AdminActor = 'cli'): Promise<MfaResetResult> {
+export async function resetMfa(services: Services, user: User, actor: Actor): Promise<MfaResetResult> {
   const key = secondFactorKey(user.id);
   const present = (await services.repos.throttles.get([key])).length > 0;
   await services.repos.throttles.clear(key);
-  const removed = await services.secondFactors.reset(user, by);
+  const removed = await services.secondFactors.reset(user, actorId(actor), actorFields(actor));
   return {
     factorsRemoved: removed.factors,
     backupCodesRemoved: removed.backupCodes,
@@ -43,9 +41,10 @@ export interface UnlockResult {
 
 /**
  * Lifts a password lock-out: forgets the account's failed attempts (the key the sign-in
- * page counts, see src/auth/login.ts). Address-based throttles are left alone.
+ * page counts, see src/auth/login.ts). Address-based throttles
+ * are left alone.
  */
-export async function unlockAccount(services: Services, org: Organisation, user: User, by: AdminActor = 'cli'): Promise<UnlockResult> {
+export async function unlockAccount(services: Services, org: Organisation, user: User, actor: Actor): Promise<UnlockResult> {
   const key = accountKey(org.code, usernameKey(user.username));
   const [state] = await services.repos.throttles.get([key]);
   await services.repos.throttles.clear(key);
@@ -57,7 +56,8 @@ export async function unlockAccount(services: Services, org: Organisation, user:
     type: 'account.unlocked',
     orgId: org.id,
     userId: user.id,
-    details: { by, wasLocked: result.wasLocked, failures: result.failures },
+    ...actorFields(actor),
+    details: { by: actorId(actor), wasLocked: result.wasLocked, failures: result.failures },
   });
   return result;
 }

@@ -61,7 +61,11 @@ export async function passwordLogin(
       },
     });
     if (retryAt) {
-      await deps.audit.record({ ...auditBase, type: 'login.locked', userId: user?.id ?? null, details: { until: retryAt } });
+      // which lock this failure started: the account's, the address's or both
+      const locked = [];
+      if (await deps.throttle.lockedUntil([keys[0]!])) locked.push('account');
+      if (await deps.throttle.lockedUntil([keys[1]!])) locked.push('address');
+      await deps.audit.record({ ...auditBase, type: 'login.locked', userId: user?.id ?? null, details: { until: retryAt, locked } });
       return { ok: false, reason: 'locked', retryAt };
     }
     return { ok: false, reason: 'invalid' };

@@ -1,8 +1,10 @@
 import type { AuditLog } from '../audit.js';
 import { deriveKey, type SecretBox } from '../crypto/secret-box.js';
+import type { AuditEvent } from '../db/audit.js';
 import type { BackupCodeRepository } from '../db/backup-codes.js';
 import type { Factor, FactorRepository } from '../db/factors.js';
 import type { CodePurpose, OneTimeCodeRepository } from '../db/one-time-codes.js';
+import type { WebAuthnCredentialRepository } from '../db/webauthn-credentials.js';
 import { type Mailer, MailDeliveryError, emailCode, emailVerification } from '../mail/index.js';
 import type { Locale, MfaMethod, Organisation, User } from '../model.js';
 import { backupCodeKey, generateBackupCodes, hashBackupCode, matchBackupCode } from './factors/backup-codes/backup-codes.js';
@@ -24,6 +26,7 @@ export type SendResult =
 
 export interface SecondFactorDeps {
   factors: FactorRepository;
+  webauthnCredentials: WebAuthnCredentialRepository;
   backupCodes: BackupCodeRepository;
   codes: OneTimeCodeRepository;
   remembered: RememberedBrowsers;
@@ -61,12 +64,30 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     }
   }
 
+  /** A change of factors revokes the remembered browsers; audited when there were any. */
+  async function revokeBrowsers(user: { id: string; orgId?: string | null }, reason: string): Promise<number> {
+    const n = await deps.remembered.revokeAll(user.id);
+    if (n > 0) await deps.audit.record({ type: 'mfa.remembered_browsers_revoked', orgId: user.orgId ?? null, userId: user.id, details: { reason, count: n } });
+    return n;
+  }
+
+  /** Seconds until another code may be mailed for this purpose (0: now). */
+  async function cooldown(userId: string, purpose: CodePurpose): Promise<number> {
+    const previous = await deps.codes.latest(userId, purpose);
+    const wait = previous ? Math.ceil((previous.createdAt + RESEND_COOLDOWN_SECONDS * 1000 - now()) / 1000) : 0;
+    return wait > 0 && previous?.usedAt === null ? wait : 0;
+  }
+
   return {
     confirmedFactors,
+    cooldown,
+    revokeBrowsers,
 
-    /** Methods the user can be challenged with, newest confirmation last. */
+    /** Methods the user can be challenged with, newest confirmation last; WebAuthn keys last. */
     async enrolledMethods(userId: string): Promise<MfaMethod[]> {
-      return [...new Set((await confirmedFactors(userId)).map(methodOf))];
+      const methods = new Set((await confirmedFactors(userId)).map(methodOf));
+      if ((await deps.webauthnCredentials.countByUser(userId)) > 0) methods.add('webauthn');
+      return [...methods];
     },
 
     // ---- TOTP --------------------------------------------------------------------
@@ -101,6 +122,25 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       return { factorId: factor.id, uri, qrSvg: await totpQrSvg(uri), secret: formatSecretForDisplay(secret), period, digits };
     },
 
+    /**
+     * Seed 004: the QR code of a confirmed authenticator is shown again (to add another
+     * device) only after a current code from that very authenticator.
+     */
+    async revealTotp(user: User, org: Organisation, factorId: string, code: string): Promise<CodeCheck | { ok: true; uri: string; qrSvg: string; secret: string }> {
+      const factor = await deps.factors.findForUser(user.id, factorId);
+      if (!factor || factor.type !== 'totp' || factor.confirmedAt === null || !factor.secretEncrypted) return { ok: false, reason: 'expired' };
+      const secret = deps.box.open(factor.secretEncrypted, `totp:${user.id}`);
+      const period = (factor.period ?? 30) as 30 | 60;
+      const digits = (factor.digits ?? 6) as 6 | 8;
+      const result = verifyTotp({ secret, code, period, digits, now: now(), lastUsedStep: factor.lastUsedStep });
+      if (!result.ok) return result;
+      if (!(await deps.factors.useTotpStep(factor.id, result.step))) return { ok: false, reason: 'replayed' };
+      const issuer = org.settings.systemTitle ?? deps.issuerName;
+      const uri = totpUri({ secret, accountName: `${org.code}:${user.username}`, issuer, period, digits, algorithm: 'SHA1' });
+      await deps.audit.record({ type: 'mfa.totp_revealed', orgId: user.orgId, userId: user.id, details: { factorId } });
+      return { ok: true, uri, qrSvg: await totpQrSvg(uri), secret: formatSecretForDisplay(secret) };
+    },
+
     /** The authenticator counts only once a code from it is accepted. */
     async confirmTotp(user: User, factorId: string, code: string, label: string): Promise<CodeCheck> {
       const factor = await deps.factors.findForUser(user.id, factorId);
@@ -117,7 +157,7 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       if (!(await deps.factors.useTotpStep(factor.id, result.step))) return { ok: false, reason: 'replayed' };
       await deps.factors.confirm(factor.id, now());
       await deps.factors.rename(user.id, factor.id, label);
-      await deps.remembered.revokeAll(user.id);
+      await revokeBrowsers(user, 'factor_added');
       await deps.audit.record({ type: 'mfa.factor_added', orgId: user.orgId, userId: user.id, details: { method: 'totp', factorId } });
       return { ok: true };
     },
@@ -157,9 +197,8 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       org: Organisation,
       input: { email: string; purpose: CodePurpose; flowUid: string | null; factorId: string | null; linkBase?: string; locale?: Locale },
     ): Promise<SendResult> {
-      const previous = await deps.codes.latest(user.id, input.purpose);
-      const wait = previous ? Math.ceil((previous.createdAt + RESEND_COOLDOWN_SECONDS * 1000 - now()) / 1000) : 0;
-      if (wait > 0 && previous?.usedAt === null) return { ok: false, reason: 'cooldown', retryInSeconds: wait };
+      const wait = await cooldown(user.id, input.purpose);
+      if (wait > 0) return { ok: false, reason: 'cooldown', retryInSeconds: wait };
       const code = generateEmailCode();
       const token = input.linkBase ? generateLinkToken() : null;
       const minutes = org.settings.emailCodeMinutes;
@@ -206,7 +245,8 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       if (!entry || entry.usedAt !== null || entry.expiresAt <= now() || !entry.factorId) return { ok: false };
       if (!(await deps.codes.consume(entry.id))) return { ok: false };
       await deps.factors.confirm(entry.factorId, now());
-      await deps.remembered.revokeAll(entry.userId);
+      await deps.factors.removeOtherEmails(entry.userId, entry.factorId);
+      await revokeBrowsers({ id: entry.userId }, 'factor_added');
       await deps.audit.record({ type: 'mfa.factor_added', userId: entry.userId, details: { method: 'email', by: 'link' } });
       return { ok: true, userId: entry.userId };
     },
@@ -219,7 +259,9 @@ export function createSecondFactors(deps: SecondFactorDeps) {
 
     async confirmEmailFactor(user: User, factorId: string): Promise<void> {
       await deps.factors.confirm(factorId, now());
-      await deps.remembered.revokeAll(user.id);
+      // one 2FA address per user: a confirmed new address replaces the old one (seed 000)
+      await deps.factors.removeOtherEmails(user.id, factorId);
+      await revokeBrowsers(user, 'factor_added');
       await deps.audit.record({ type: 'mfa.factor_added', orgId: user.orgId, userId: user.id, details: { method: 'email', factorId } });
     },
 
@@ -251,13 +293,17 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     },
 
     /** Removes every factor and backup code and forgets remembered browsers. */
-    async reset(user: Pick<User, 'id' | 'orgId'>, by: string): Promise<{ factors: number; backupCodes: number; browsers: number }> {
-      const factors = await deps.factors.removeAllForUser(user.id);
+    async reset(
+      user: Pick<User, 'id' | 'orgId'>,
+      by: string,
+      who: Pick<AuditEvent, 'actor' | 'clientId' | 'ip' | 'userAgent'> = {},
+    ): Promise<{ factors: number; backupCodes: number; browsers: number }> {
+      const factors = (await deps.factors.removeAllForUser(user.id)) + (await deps.webauthnCredentials.removeAllForUser(user.id));
       const backupCodes = await deps.backupCodes.removeAllForUser(user.id);
       const browsers = await deps.remembered.revokeAll(user.id);
       await deps.codes.voidAll(user.id, 'mfa_email');
       await deps.codes.voidAll(user.id, 'verify_email');
-      await deps.audit.record({ type: 'mfa.reset', orgId: user.orgId, userId: user.id, details: { by, factors, backupCodes, browsers } });
+      await deps.audit.record({ type: 'mfa.reset', orgId: user.orgId, userId: user.id, ...who, details: { by, factors, backupCodes, browsers } });
       return { factors, backupCodes, browsers };
     },
   };

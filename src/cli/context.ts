@@ -31,7 +31,7 @@ export function transactionRepos(services: Services, trx: Knex.Transaction) {
     keys: createKeyRepository(trx),
     async audit(event: AuditEvent): Promise<void> {
       services.logger.info({ audit: event.type, orgId: event.orgId, userId: event.userId, clientId: event.clientId }, 'audit');
-      await auditRepo.insert({ ...event, details: { ...event.details, ...BY_CLI } });
+      await auditRepo.insert({ ...event, actor: 'cli', details: { ...event.details, ...BY_CLI } });
     },
   };
 }

@@ -2,11 +2,22 @@ import type { Knex } from 'knex';
 import { type Config, ConfigError, loadConfig } from '../../config/load.js';
 import { CliRuntimeError, CliUsageError, parseOptions } from './args.js';
 import type { Command } from './command.js';
+import { auditCommand } from './commands/audit.js';
 import { clientsAdd, clientsList, clientsRemove } from './commands/clients.js';
 import { keysRotate } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { orgsAdd, orgsList, orgsUpdate } from './commands/orgs.js';
-import { usersAdd, usersList, usersResetMfa, usersUnlock } from './commands/users.js';
+import {
+  usersAdd,
+  usersDisable,
+  usersEnable,
+  usersForcePasswordChange,
+  usersList,
+  usersResetMfa,
+  usersSet2faEmail,
+  usersUnlock,
+} from './commands/users.js';
+import { upstreamCommands } from './commands/upstreams.js';
 import { type Streams, writeError, writeResult } from './output.js';
 
 export const commands: Command[] = [
@@ -18,10 +29,16 @@ export const commands: Command[] = [
   usersList,
   usersResetMfa,
   usersUnlock,
+  usersDisable,
+  usersEnable,
+  usersForcePasswordChange,
+  usersSet2faEmail,
+  auditCommand,
   clientsAdd,
   clientsList,
   clientsRemove,
   keysRotate,
+  ...upstreamCommands,
 ];
 
 const groups = [...new Set(commands.map((c) => c.name.split(' ')[0]!))];

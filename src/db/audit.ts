@@ -7,12 +7,28 @@ export interface AuditEvent {
   clientId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
+  /** who did it when it was not the user themselves: "cli", "client:<id>", "user:<id>" */
+  actor?: string | null;
   details?: Record<string, unknown>;
 }
 
 export interface StoredAuditEvent extends AuditEvent {
   id: number;
   at: number;
+}
+
+/** What an audit query may filter on; every filter is optional except where the caller insists. */
+export interface AuditFilter {
+  orgId?: string;
+  userId?: string;
+  type?: string;
+  /** epoch ms, inclusive */
+  from?: number;
+  /** epoch ms, exclusive */
+  to?: number;
+  /** paging: only events with a smaller id (newest first) */
+  beforeId?: number;
+  limit?: number;
 }
 
 interface AuditRow {
@@ -24,10 +40,26 @@ interface AuditRow {
   client_id: string | null;
   ip: string | null;
   user_agent: string | null;
+  actor: string | null;
   details: string | null;
 }
 
 export type AuditRepository = ReturnType<typeof createAuditRepository>;
+
+function toEvent(r: AuditRow): StoredAuditEvent {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    type: r.type,
+    orgId: r.org_id,
+    userId: r.user_id,
+    clientId: r.client_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    actor: r.actor ?? null,
+    details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : undefined,
+  };
+}
 
 export function createAuditRepository(knex: Knex) {
   return {
@@ -38,28 +70,26 @@ export function createAuditRepository(knex: Knex) {
         org_id: event.orgId ?? null,
         user_id: event.userId ?? null,
         client_id: event.clientId ?? null,
-        ip: event.ip ?? null,
+        ip: event.ip?.slice(0, 64) ?? null,
         user_agent: event.userAgent?.slice(0, 512) ?? null,
+        actor: event.actor?.slice(0, 100) ?? null,
         details: event.details ? JSON.stringify(event.details) : null,
       });
     },
-    async list(filter: { orgId?: string; userId?: string; type?: string; since?: number; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+    /** Newest first; `beforeId` pages on (ids only grow, so a page never repeats an event). */
+    async list(filter: AuditFilter = {}): Promise<StoredAuditEvent[]> {
       const q = knex<AuditRow>('audit_events').orderBy('id', 'desc').limit(filter.limit ?? 100);
       if (filter.orgId) q.where({ org_id: filter.orgId });
       if (filter.userId) q.where({ user_id: filter.userId });
       if (filter.type) q.where({ type: filter.type });
-      if (filter.since) q.where('at', '>=', filter.since);
-      return (await q).map((r) => ({
-        id: Number(r.id),
-        at: Number(r.at),
-        type: r.type,
-        orgId: r.org_id,
-        userId: r.user_id,
-        clientId: r.client_id,
-        ip: r.ip,
-        userAgent: r.user_agent,
-        details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : undefined,
-      }));
+      if (filter.from !== undefined) q.where('at', '>=', filter.from);
+      if (filter.to !== undefined) q.where('at', '<', filter.to);
+      if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId);
+      return (await q).map(toEvent);
+    },
+    /** Retention: deletes events recorded before the cut-off; returns how many went. */
+    async purgeBefore(cutoff: number): Promise<number> {
+      return knex<AuditRow>('audit_events').where('at', '<', cutoff).delete();
     },
   };
 }

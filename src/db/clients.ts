@@ -80,6 +80,11 @@ export function createClientRepository(knex: Knex, box: SecretBox) {
       const [{ n }] = (await table().count({ n: '*' })) as [{ n: number | string }];
       return Number(n);
     },
+    /** New metadata for a client without a secret (the provider's own account client). */
+    async replaceMetadata(clientId: string, metadata: ClientMetadata): Promise<void> {
+      const { client_secret: _s, first_party: _fp, require_mfa: _rm, org_id: _org, ...rest } = metadata;
+      await table().where({ client_id: clientId }).update({ metadata: JSON.stringify(rest) });
+    },
     async remove(clientId: string): Promise<boolean> {
       return (await table().where({ client_id: clientId }).delete()) > 0;
     },

@@ -13,6 +13,13 @@ export function isSqlite(knex: Knex): boolean {
   return knex.client.config.client === 'better-sqlite3';
 }
 
+let lastWarn = 0;
+function quietWarn(message: string): void {
+  if (Date.now() - lastWarn < 10_000) return;
+  lastWarn = Date.now();
+  process.stderr.write(`knex: ${message}\n`);
+}
+
 export function connect(databaseUrl: string, poolMax = 10): Knex {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
@@ -41,10 +48,34 @@ export function connect(databaseUrl: string, poolMax = 10): Knex {
     connection: databaseUrl,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10000,
+    // while the database is away every acquire fails: say so once per 10 s, not per request
+    log: { warn: quietWarn, error: quietWarn },
   });
 }
 
-export async function migrate(knex: Knex): Promise<string[]> {
+async function latest(knex: Knex): Promise<string[]> {
   const [, applied] = (await knex.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
+}
+
+/** Any constant shared by every instance: the PostgreSQL advisory lock taken around migrations. */
+const MIGRATION_LOCK = 7_004_206;
+
+/**
+ * Applies pending migrations. On PostgreSQL, instances starting together queue on an
+ * advisory lock (held on a connection of its own, outside the pool): one migrates, the
+ * others then find nothing to do — instead of failing on knex's "migration table is
+ * already locked".
+ */
+export async function migrate(knex: Knex): Promise<string[]> {
+  if (isSqlite(knex)) return latest(knex);
+  const settings = knex.client.config.connection as string | pg.ClientConfig;
+  const lock = new pg.Client(typeof settings === 'string' ? { connectionString: settings } : settings);
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await latest(knex);
+  } finally {
+    await lock.end(); // ends the session, which releases the lock
+  }
 }

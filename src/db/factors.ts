@@ -113,6 +113,10 @@ export function createFactorRepository(knex: Knex) {
     async remove(userId: string, id: string): Promise<boolean> {
       return (await table().where({ id, user_id: userId }).delete()) > 0;
     },
+    /** Every other 2FA address of the user (confirmed or not) goes; `keepId` stays. */
+    async removeOtherEmails(userId: string, keepId: string): Promise<number> {
+      return table().where({ user_id: userId, type: 'email' }).whereNot({ id: keepId }).delete();
+    },
     async removeUnconfirmed(userId: string, type: FactorType): Promise<void> {
       await table().where({ user_id: userId, type }).whereNull('confirmed_at').delete();
     },

@@ -7,6 +7,7 @@ export interface PayloadRow {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  account_id?: string | null;
   expires_at: number | null;
   consumed_at: number | null;
 }
@@ -35,16 +36,26 @@ export function createOidcPayloadRepository(knex: Knex) {
         grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
+        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresInSeconds ? Date.now() + expiresInSeconds * 1000 : null,
         consumed_at: null,
       };
-      await table().insert(row).onConflict(['type', 'id']).merge(['payload', 'grant_id', 'user_code', 'uid', 'expires_at']);
+      await table().insert(row).onConflict(['type', 'id']).merge(['payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at']);
     },
     async find(type: string, id: string): Promise<StoredPayload | undefined> {
       return toStored(await live(table().where({ type, id })).first());
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
       return toStored(await live(table().where({ type, [column]: value })).first());
+    },
+    /** Live payloads of one model that name this account (e.g. a user's sign-in sessions). */
+    async listByAccount(type: string, accountId: string): Promise<(StoredPayload & { id: string; expiresAt: number | null })[]> {
+      const rows: PayloadRow[] = await live(table().where({ type, account_id: accountId })).orderBy('id');
+      return rows.map((row) => ({ ...toStored(row)!, id: row.id, expiresAt: row.expires_at === null ? null : Number(row.expires_at) }));
+    },
+    /** Marks a payload consumed unless it already is: of two racing uses, exactly one wins. */
+    async consumeOnce(type: string, id: string): Promise<boolean> {
+      return (await table().where({ type, id }).whereNull('consumed_at').update({ consumed_at: Date.now() })) === 1;
     },
     async consume(type: string, id: string): Promise<void> {
       await table().where({ type, id }).update({ consumed_at: Date.now() });

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { randomId } from '../util/ids.js';
 
-export type CodePurpose = 'mfa_email' | 'verify_email';
+/** mfa_email: sign-in code; verify_email: confirming a 2FA address; step_up: re-checking on /account; password_reset: the forgot-password link */
+export type CodePurpose = 'mfa_email' | 'verify_email' | 'step_up' | 'password_reset';
 
 export interface OneTimeCode {
   id: string;

@@ -18,6 +18,7 @@ interface UserRow {
   password_changed_at: number | null;
   last_login_at: number | null;
   last_mfa_method?: string | null;
+  webauthn_offer?: boolean | number | null;
   created_at: number;
   updated_at: number;
 }
@@ -40,6 +41,7 @@ function toUser(row: UserRow): User {
     passwordChangedAt: num(row.password_changed_at),
     lastLoginAt: num(row.last_login_at),
     lastMfaMethod: row.last_mfa_method ?? null,
+    webauthnOffer: Boolean(row.webauthn_offer),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -95,6 +97,41 @@ export function createUserRepository(knex: Knex) {
     async listByOrg(orgId: string): Promise<User[]> {
       return (await table().where({ org_id: orgId }).orderBy('username_key')).map(toUser);
     },
+    /** The user only when it belongs to the organisation: an id from another one is "not found". */
+    async findInOrg(orgId: string, id: string): Promise<User | undefined> {
+      const row = await table().where({ id, org_id: orgId }).first();
+      return row && toUser(row);
+    },
+    /** One page of an organisation's users, optionally matching text in user ID, name or e-mail. */
+    async search(orgId: string, opts: { q?: string; limit: number; offset: number }): Promise<{ users: User[]; total: number }> {
+      const base = () => {
+        const q = table().where({ org_id: orgId });
+        if (opts.q) {
+          const pattern = `%${opts.q.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          q.where((w) =>
+            w
+              .whereRaw("username_key like ? escape '\\'", [pattern])
+              .orWhereRaw("lower(coalesce(name, '')) like ? escape '\\'", [pattern])
+              .orWhereRaw("lower(coalesce(email, '')) like ? escape '\\'", [pattern]),
+          );
+        }
+        return q;
+      };
+      const [{ n }] = (await base().count({ n: '*' })) as [{ n: number | string }];
+      const rows = await base().orderBy('username_key').limit(opts.limit).offset(opts.offset);
+      return { users: rows.map(toUser), total: Number(n) };
+    },
+    /** id → username for the given ids of one organisation's users. */
+    async usernames(orgId: string, ids: string[]): Promise<Map<string, string>> {
+      const rows = await table().where({ org_id: orgId }).whereIn('id', ids).select('id', 'username');
+      return new Map(rows.map((r) => [r.id, r.username]));
+    },
+    async setDisabled(id: string, disabled: boolean): Promise<void> {
+      await table().where({ id }).update({ disabled, updated_at: Date.now() });
+    },
+    async setMustChangePassword(id: string, mustChange: boolean): Promise<void> {
+      await table().where({ id }).update({ must_change_password: mustChange, updated_at: Date.now() });
+    },
     async count(): Promise<number> {
       const [{ n }] = (await table().count({ n: '*' })) as [{ n: number | string }];
       return Number(n);
@@ -113,6 +150,9 @@ export function createUserRepository(knex: Knex) {
       const patch: Record<string, unknown> = { last_login_at: Date.now() };
       if (mfaMethod) patch.last_mfa_method = mfaMethod;
       await table().where({ id }).update(patch);
+    },
+    async updateProfile(id: string, profile: { name: string | null; locale: Locale }): Promise<void> {
+      await table().where({ id }).update({ name: profile.name, locale: profile.locale, updated_at: Date.now() });
     },
     async setLocale(id: string, locale: Locale): Promise<void> {
       await table().where({ id }).update({ locale, updated_at: Date.now() });

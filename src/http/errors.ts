@@ -4,19 +4,10 @@ import { AppError, MethodNotAllowedError, NotFoundError, UnavailableError } from
 import { pageContext } from '../../interactions/page-context.js';
 import { ErrorPage } from '../../interactions/views/error.js';
 import { renderPage } from '../../interactions/views/render.js';
+import { DatabaseUnavailableError, isDatabaseDown } from '../db/unavailable.js';
 
 function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || (ctx.accepts('html', 'json') === 'json' && !ctx.accepts('html'));
-}
-
-/** Database unreachable (connection refused, pool timeout): a 503, not a 500. */
-function isDatabaseDown(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string };
-  return (
-    e?.name === 'KnexTimeoutError' ||
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'SQLITE_BUSY'].includes(e?.code ?? '') ||
-    /Connection terminated|connect ECONNREFUSED/.test(e?.message ?? '')
-  );
 }
 
 function toAppError(err: unknown): AppError | undefined {
@@ -24,7 +15,7 @@ function toAppError(err: unknown): AppError | undefined {
   const status = (err as { status?: number; expose?: boolean }).status;
   if (status === 404) return new NotFoundError();
   if (status === 405 || status === 501) return new MethodNotAllowedError();
-  if (isDatabaseDown(err)) return new UnavailableError();
+  if (err instanceof DatabaseUnavailableError || isDatabaseDown(err)) return new UnavailableError();
   return undefined;
 }
 
@@ -37,6 +28,8 @@ export function errorPages(): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError();
+      // oidc-provider's own 503 (DatabaseUnavailableError from the adapter) says when to retry too
+      if (ctx.status === 503) ctx.set('retry-after', '5');
     } catch (err) {
       const known = toAppError(err);
       if (!known) ctx.state.log?.error({ err }, 'unhandled error');

@@ -1,5 +1,11 @@
+import { accountEn } from './account.js';
 // The English catalogue defines the keys; ja.ts must provide every one of them.
+import { webauthnEn } from './webauthn.js';
+import { adminEn } from './admin.js';
+
+import { federationEn } from './federation.js';
 export const en = {
+  ...accountEn,
   'lang.name': 'English',
   'lang.switch': 'Language',
   'common.continue': 'Continue',
@@ -148,6 +154,9 @@ export const en = {
   'error.oidc': 'The sign-in request from the application is invalid ({code}).',
   'error.code': 'Error code',
   'time.at': '{time}',
+  ...webauthnEn,
+  ...adminEn,
+  ...federationEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

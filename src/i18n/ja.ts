@@ -1,6 +1,11 @@
+import { accountJa } from './account.js';
+import { adminJa } from './admin.js';
 import type { MessageKey } from './en.js';
+import { webauthnJa } from './webauthn.js';
+import { federationJa } from './federation.js';
 
 export const ja: Record<MessageKey, string> = {
+  ...accountJa,
   'lang.name': '日本語',
   'lang.switch': '言語',
   'common.continue': '次へ',
@@ -149,4 +154,7 @@ export const ja: Record<MessageKey, string> = {
   'error.oidc': 'アプリケーションからのログイン要求が正しくありません（{code}）。',
   'error.code': 'エラーコード',
   'time.at': '{time}',
+  ...webauthnJa,
+  ...adminJa,
+  ...federationJa,
 };

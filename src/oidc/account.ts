@@ -1,5 +1,6 @@
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import type { Services } from '../services.js';
+import { guardDatabase } from '../db/unavailable.js';
 
 export interface SessionLimits {
   idleSeconds: number;
@@ -15,9 +16,9 @@ export const sessionLimitsByRequest = new WeakMap<object, SessionLimits>();
 export function createFindAccount(services: Services) {
   const { users, orgs } = services.repos;
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
-    const user = await users.findById(sub);
+    const user = await guardDatabase(() => users.findById(sub));
     if (!user || user.disabled) return undefined;
-    const org = await orgs.findById(user.orgId);
+    const org = await guardDatabase(() => orgs.findById(user.orgId));
     if (!org) return undefined;
     sessionLimitsByRequest.set(ctx, {
       idleSeconds: org.settings.sessionIdleMinutes * 60,

@@ -1,10 +1,12 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from '../db/clients.js';
 import type { OidcPayloadRepository } from '../db/oidc-payloads.js';
+import { guardDatabase as guard } from '../db/unavailable.js';
 
 /**
  * oidc-provider's storage contract on top of knex. One class per model name; clients are
  * read from the operator-managed `clients` table, everything else from `oidc_payloads`.
+ * A lost database surfaces as a 503 `temporarily_unavailable` (guardDatabase).
  */
 export function createAdapterClass(payloads: OidcPayloadRepository, clients: ClientRepository) {
   return class KnexAdapter implements Adapter {
@@ -12,35 +14,35 @@ export function createAdapterClass(payloads: OidcPayloadRepository, clients: Cli
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed with `idp clients`');
-      await payloads.upsert(this.model, id, payload as Record<string, unknown>, expiresIn);
+      await guard(() => payloads.upsert(this.model, id, payload as Record<string, unknown>, expiresIn));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const client = await clients.find(id);
+        const client = await guard(() => clients.find(id));
         return client?.metadata as AdapterPayload | undefined;
       }
-      return this.withConsumed(await payloads.find(this.model, id));
+      return this.withConsumed(await guard(() => payloads.find(this.model, id)));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return this.withConsumed(await payloads.findBy(this.model, 'user_code', userCode));
+      return this.withConsumed(await guard(() => payloads.findBy(this.model, 'user_code', userCode)));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return this.withConsumed(await payloads.findBy(this.model, 'uid', uid));
+      return this.withConsumed(await guard(() => payloads.findBy(this.model, 'uid', uid)));
     }
 
     async consume(id: string): Promise<void> {
-      await payloads.consume(this.model, id);
+      await guard(() => payloads.consume(this.model, id));
     }
 
     async destroy(id: string): Promise<void> {
-      await payloads.destroy(this.model, id);
+      await guard(() => payloads.destroy(this.model, id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await payloads.revokeByGrantId(grantId);
+      await guard(() => payloads.revokeByGrantId(grantId));
     }
 
     private withConsumed(stored: Awaited<ReturnType<OidcPayloadRepository['find']>>): AdapterPayload | undefined {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { KeyRepository, StoredKey } from '../db/keys.js';
+import type { KeyRepository, NewKey, StoredKey } from '../db/keys.js';
 import { randomId } from '../util/ids.js';
 
 /** RS256 first: it is the OIDC default ID token algorithm; ES256 and EdDSA for clients that ask. */
@@ -17,12 +17,12 @@ function generateJwk(alg: SigningAlg): JsonWebKey {
   return pair.privateKey.export({ format: 'jwk' });
 }
 
-function newKeySet(box: SecretBox, now: number): Omit<StoredKey, 'status'>[] {
+function newKeySet(box: SecretBox, now: number, notBefore: number): NewKey[] {
   const signing = SIGNING_ALGS.map((alg, i) => {
     const kid = randomId(12);
     const jwk = { ...generateJwk(alg), kid, alg, use: 'sig' };
     // later algorithms get a later timestamp so "newest first" keeps RS256 ahead within a set
-    return { kid, use: 'sig' as const, alg, materialEncrypted: box.seal(JSON.stringify(jwk), `key:${kid}`), createdAt: now - i };
+    return { kid, use: 'sig' as const, alg, materialEncrypted: box.seal(JSON.stringify(jwk), `key:${kid}`), createdAt: now - i, notBefore };
   });
   const cookieKid = randomId(12);
   const cookie = {
@@ -31,13 +31,18 @@ function newKeySet(box: SecretBox, now: number): Omit<StoredKey, 'status'>[] {
     alg: null,
     materialEncrypted: box.seal(randomBytes(32).toString('base64url'), `key:${cookieKid}`),
     createdAt: now,
+    notBefore,
   };
   return [...signing, cookie];
 }
 
 export interface KeyMaterial {
+  /** every published key; for each algorithm the one that signs comes first */
   jwks: { keys: JsonWebKey[] };
+  /** the first signs cookies, the others still verify */
   cookieKeys: string[];
+  /** the kids in order: changes when a key is added, starts signing or is retired */
+  fingerprint: string;
 }
 
 /** The stored keys were sealed under another IDP_SECRET_KEY than the one configured. */
@@ -55,25 +60,78 @@ function openKey(box: SecretBox, key: { kid: string; materialEncrypted: string }
   }
 }
 
-async function load(repo: KeyRepository, box: SecretBox): Promise<KeyMaterial> {
-  const signing = await repo.list('sig');
-  const cookies = await repo.list('cookie');
+const newestFirst = (a: StoredKey, b: StoredKey) => b.notBefore - a.notBefore || b.createdAt - a.createdAt;
+
+/**
+ * The keys to publish at `now` (not past their retirement), those allowed to sign
+ * first. oidc-provider and koa sign with the first matching key, so a key published
+ * ahead of its `not_before` is only used to verify until then.
+ */
+export function orderKeys(keys: StoredKey[], now: number): StoredKey[] {
+  const published = keys.filter((k) => k.retireAfter === null || k.retireAfter > now);
+  const signing = published.filter((k) => k.notBefore <= now).sort(newestFirst);
+  const waiting = published.filter((k) => k.notBefore > now).sort(newestFirst);
+  return [...signing, ...waiting];
+}
+
+export interface KeyPlan {
+  signing: StoredKey[];
+  cookies: StoredKey[];
+  fingerprint: string;
+}
+
+/** Reads and orders the keys without decrypting them (the periodic refresh compares fingerprints). */
+export async function planKeys(repo: KeyRepository, now: number): Promise<KeyPlan> {
+  const signing = orderKeys(await repo.list('sig'), now);
+  const cookies = orderKeys(await repo.list('cookie'), now);
+  return { signing, cookies, fingerprint: `${signing.map((k) => k.kid).join(',')}|${cookies.map((k) => k.kid).join(',')}` };
+}
+
+export function openKeys(plan: KeyPlan, box: SecretBox): KeyMaterial {
   return {
-    jwks: { keys: signing.map((k) => JSON.parse(openKey(box, k)) as JsonWebKey) },
-    cookieKeys: cookies.map((k) => openKey(box, k)),
+    jwks: { keys: plan.signing.map((k) => JSON.parse(openKey(box, k)) as JsonWebKey) },
+    cookieKeys: plan.cookies.map((k) => openKey(box, k)),
+    fingerprint: plan.fingerprint,
   };
+}
+
+export async function loadKeys(repo: KeyRepository, box: SecretBox, now = Date.now()): Promise<KeyMaterial> {
+  return openKeys(await planKeys(repo, now), box);
 }
 
 /** Creates the signing and cookie keys on first start; later starts load the stored ones. */
 export async function ensureKeys(repo: KeyRepository, box: SecretBox): Promise<KeyMaterial> {
+  const now = Date.now();
   const existing = await repo.list('sig');
-  if (existing.length === 0) await repo.insertMany(newKeySet(box, Date.now()));
-  return load(repo, box);
+  if (existing.length === 0) await repo.insertMany(newKeySet(box, now, now));
+  return loadKeys(repo, box, now);
 }
 
-/** Adds a new key set ahead of the old ones; old keys stay in JWKS to verify issued tokens. */
-export async function rotateKeys(repo: KeyRepository, box: SecretBox): Promise<{ kids: string[] }> {
-  const set = newKeySet(box, Date.now());
+export interface Rotation {
+  kids: string[];
+  /** epoch ms from which the new keys sign */
+  signsFrom: number;
+  /** the signing keys leaving the JWKS, and when */
+  retiring: string[];
+  retireAfter: number;
+}
+
+/**
+ * Publishes a new key set now, signing from `delaySeconds` later; every current signing
+ * key leaves the JWKS `retainSeconds` (the longest signed token lifetime) after it stops
+ * signing. Run inside a transaction: `repo` is the transaction's repository.
+ */
+export async function rotateKeys(
+  repo: KeyRepository,
+  box: SecretBox,
+  opts: { delaySeconds: number; retainSeconds: number; now?: number },
+): Promise<Rotation> {
+  const now = opts.now ?? Date.now();
+  const signsFrom = now + opts.delaySeconds * 1000;
+  const retireAfter = signsFrom + opts.retainSeconds * 1000;
+  // before the insert: the new keys have no retirement of their own
+  const retiring = await repo.scheduleRetirement('sig', retireAfter);
+  const set = newKeySet(box, now, signsFrom);
   await repo.insertMany(set);
-  return { kids: set.filter((k) => k.use === 'sig').map((k) => k.kid) };
+  return { kids: set.filter((k) => k.use === 'sig').map((k) => k.kid), signsFrom, retiring, retireAfter };
 }

@@ -1,5 +1,5 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { acrValuesSupported } from '../auth/policy.js';
+import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { acrLevel, acrValuesSupported, requiredAcrLevel } from '../auth/policy.js';
 import type { Services } from '../services.js';
 import { createAdapterClass } from './adapter.js';
 import { createFindAccount, sessionLimitsByRequest } from './account.js';
@@ -7,6 +7,34 @@ import type { KeyMaterial } from './keys.js';
 import { renderLoggedOut, renderLogout, renderOidcError } from '../../interactions/provider-pages.js';
 
 const DEFAULT_SESSION = { idleSeconds: 30 * 60, maxSeconds: 12 * 3600 };
+
+const ID_TOKEN_SECONDS = 3600;
+const ACCESS_TOKEN_SECONDS = 3600;
+const CLIENT_CREDENTIALS_SECONDS = 600;
+
+/**
+ * The longest lifetime of a token this server signs (ID tokens; access tokens are opaque
+ * today, counted in case they become JWTs): a retired signing key stays in the JWKS this
+ * long after it stops signing, so every token it signed still verifies.
+ */
+export const SIGNED_TOKEN_MAX_SECONDS = Math.max(ID_TOKEN_SECONDS, ACCESS_TOKEN_SECONDS, CLIENT_CREDENTIALS_SECONDS);
+
+/**
+ * oidc-provider treats acr_values as voluntary and would reuse a weaker session. Step-up:
+ * a request for a level above the session's (e.g. phishing-resistant after a code) signs in again.
+ */
+function interactionPolicyWithStepUp() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('acr_values_unmet', 'the requested authentication level is above the current session', (ctx) => {
+      const requested = ctx.oidc.params?.acr_values;
+      const needed = requiredAcrLevel(typeof requested === 'string' ? requested.split(' ') : []);
+      return needed > acrLevel(ctx.oidc.acr) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
 
 /**
  * The session lasts while it is used (idle timeout) and never past its absolute
@@ -18,7 +46,7 @@ function sessionTtl(ctx: KoaContextWithOIDC, session: { loginTs?: number | undef
   return Math.max(1, Math.min(limits.idleSeconds, limits.maxSeconds - age));
 }
 
-export function createProvider(services: Services, keys: KeyMaterial): Provider {
+export function createProvider(services: Services, keys: Pick<KeyMaterial, 'jwks' | 'cookieKeys'>): Provider {
   const { config } = services;
   const configuration: Configuration = {
     adapter: createAdapterClass(services.repos.payloads, services.repos.clients),
@@ -37,9 +65,10 @@ export function createProvider(services: Services, keys: KeyMaterial): Provider 
       amr: null,
       auth_time: null,
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // idp:admin: admin API tokens (client credentials of --admin-api clients, src/admin/api)
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'idp:admin'],
     acrValues: acrValuesSupported,
-    extraClientMetadata: { properties: ['org_id', 'first_party', 'require_mfa'] },
+    extraClientMetadata: { properties: ['org_id', 'first_party', 'require_mfa', 'admin_api'] },
     features: {
       devInteractions: { enabled: false },
       // a client may introspect or revoke only the tokens issued to it
@@ -77,13 +106,13 @@ export function createProvider(services: Services, keys: KeyMaterial): Provider 
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithStepUp(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: renderOidcError,
     ttl: {
-      AccessToken: 3600,
+      AccessToken: ACCESS_TOKEN_SECONDS,
       AuthorizationCode: 60,
-      ClientCredentials: 600,
-      IdToken: 3600,
+      ClientCredentials: CLIENT_CREDENTIALS_SECONDS,
+      IdToken: ID_TOKEN_SECONDS,
       Interaction: 3600,
       Grant: 14 * 24 * 3600,
       RefreshToken: 14 * 24 * 3600,

@@ -11,9 +11,9 @@ import type * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { type TestContext, fillSignIn, launchBrowser, newTestContext, openAuthorization, redeem, screenshotPath } from '../helpers/browser.js';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
-import { totpCode } from '../helpers/mfa.js';
 import { relyingParty } from '../helpers/rp.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { TotpApp } from '../helpers/totp-app.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js';
 
 const TEXT = {
@@ -59,46 +59,6 @@ const TEXT = {
   },
 } as const;
 
-const PERIOD = 30;
-
-/**
- * The user's authenticator: codes from the test's own RFC 6238 generator, never a step
- * already used (the IdP refuses replays), waiting for the next step when it must.
- */
-class Authenticator {
-  private lastStep = -1;
-  constructor(readonly secret: string) {}
-
-  private currentStep(): number {
-    return Math.floor(Date.now() / 1000 / PERIOD);
-  }
-
-  /** The code of the current step (what the enrolment page is given). */
-  now(): string {
-    this.lastStep = Math.max(this.lastStep, this.currentStep());
-    return totpCode(this.secret);
-  }
-
-  /** A code of a step not used yet, within the server's ±1 step window. */
-  async next(): Promise<string> {
-    for (;;) {
-      const current = this.currentStep();
-      const step = Math.max(current, this.lastStep + 1);
-      if (step <= current + 1) {
-        this.lastStep = step;
-        return totpCode(this.secret, step - current);
-      }
-      await new Promise((r) => setTimeout(r, (current + 1) * PERIOD * 1000 - Date.now() + 50));
-    }
-  }
-
-  /** Six digits that no step in the window accepts. */
-  wrong(): string {
-    const valid = new Set([-1, 0, 1].map((o) => totpCode(this.secret, o)));
-    return ['000000', '111111', '222222', '333333'].find((c) => !valid.has(c))!;
-  }
-}
-
 /** Paths of the requests a context made after the index `from`. */
 function pathsSince(tc: TestContext, from: number): string[] {
   return tc.requests.slice(from).map((u) => new URL(u).pathname);
@@ -138,7 +98,7 @@ describe('second factor with an authenticator app in Chromium', () => {
    * a wrong code (error at the field) → the right code → backup codes (download, print,
    * acknowledgement) → the relying party. Returns the user's authenticator.
    */
-  async function enrolTotp(tc: TestContext, lang: 'en' | 'ja', user: FixtureUser, t: { diagnostic(msg: string): void }): Promise<Authenticator> {
+  async function enrolTotp(tc: TestContext, lang: 'en' | 'ja', user: FixtureUser, t: { diagnostic(msg: string): void }): Promise<TotpApp> {
     const text = TEXT[lang];
     const { page } = tc;
     const { start } = await openAuthorization(page, rp, client);
@@ -171,7 +131,7 @@ describe('second factor with an authenticator app in Chromium', () => {
     assert.match(secret, /^[A-Z2-7]{16,}$/);
     assert.equal(uri.searchParams.get('secret'), secret, 'the link and the text carry the same key');
     assert.equal(await page.locator('input#code').getAttribute('autocomplete'), 'one-time-code');
-    const app = new Authenticator(secret);
+    const app = new TotpApp(secret);
 
     if (lang === 'ja') {
       const shot = screenshotPath('mfa-totp-setup-ja.png');
@@ -298,7 +258,7 @@ describe('second factor with an authenticator app in Chromium', () => {
     const text = TEXT.ja;
     const user = await createUser(server.services, org);
     const tc = await newTestContext(browser, { locale: 'ja-JP' });
-    let app: Authenticator;
+    let app: TotpApp;
     try {
       app = await enrolTotp(tc, 'ja', user, t);
     } finally {

@@ -67,6 +67,10 @@ function suite(engine: Engine) {
           wrong_code_limit: 5,
           require_verified_email: false,
           reenrol_after_backup_code: false,
+          passkeys: false,
+          webauthn_aaguids: [],
+          reset_mfa_on_password_reset: false,
+          federated_mfa: 'trust-upstream',
         });
         assert.deepEqual(await auditTypes(t.knex), ['org.created']);
       });
@@ -245,13 +249,23 @@ function suite(engine: Engine) {
     });
 
     describe('keys rotate', () => {
-      it('adds a new key set and says running servers need a restart', async () => {
-        const out = await idpJson(env, ['keys', 'rotate']);
+      it('publishes a new key set that signs after the delay and schedules the old keys\' retirement', async () => {
+        const before = Date.now();
+        const out = await idpJson(env, ['keys', 'rotate', '--delay-seconds', '120']);
         assert.equal((out.kids as string[]).length, 3);
-        assert.match(out.note as string, /restart/);
-        const kids = (await t.knex('keys').where({ use: 'sig' }).select('kid')).map((r: { kid: string }) => r.kid);
-        for (const kid of out.kids as string[]) assert.ok(kids.includes(kid));
-        assert.match(await idpText(env, ['keys', 'rotate']), /Created new signing keys: .+\n.*restart/);
+        const signsFrom = Date.parse(out.signs_from as string);
+        assert.ok(signsFrom >= before + 120_000 && signsFrom <= Date.now() + 120_000);
+        // the old keys leave the JWKS one ID token lifetime (3600 s) after the new ones sign
+        assert.equal(Date.parse(out.retire_after as string) - signsFrom, 3600_000);
+        const rows = (await t.knex('keys').where({ use: 'sig' }).select('kid', 'not_before', 'retire_after')) as { kid: string; not_before: string | number; retire_after: string | number | null }[];
+        for (const kid of out.kids as string[]) {
+          const row = rows.find((r) => r.kid === kid)!;
+          assert.equal(Number(row.not_before), signsFrom);
+          assert.equal(row.retire_after, null);
+        }
+        for (const kid of out.retiring as string[]) assert.equal(Number(rows.find((r) => r.kid === kid)!.retire_after), Date.parse(out.retire_after as string));
+        assert.equal((out.retiring as string[]).length, rows.length - 3);
+        assert.match(await idpText(env, ['keys', 'rotate']), /Published new signing keys: .+\nThey sign from .+ \(in 3600 s\).*no restart\.\nOld keys .+ stay published until /);
         assert.ok((await auditTypes(t.knex)).includes('keys.rotated'));
       });
     });

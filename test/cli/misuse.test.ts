@@ -62,7 +62,7 @@ const cases: Misuse[] = [
   {
     title: 'plain http redirect URI in production',
     args: ['clients', 'add', '--name', 'x', '--redirect-uri', 'http://rp.example.com/cb'],
-    env: { NODE_ENV: 'production', IDP_ISSUER: 'https://id.example.com', IDP_SMTP_URL: 'smtp://127.0.0.1:2525' },
+    env: { NODE_ENV: 'production', IDP_ISSUER: 'https://id.example.com', IDP_SMTP_URL: 'smtp://127.0.0.1:2525', IDP_MAIL_FROM: 'no-reply@example.com' },
     message: /--redirect-uri must use https/,
   },
   { title: 'bad post-logout redirect URI', args: ['clients', 'add', '--name', 'x', '--redirect-uri', 'https://ok.example.com/cb', '--post-logout-redirect-uri', 'javascript:alert(1)'], message: /--post-logout-redirect-uri must be an http\(s\) URL/ },
@@ -73,6 +73,8 @@ const cases: Misuse[] = [
   { title: 'client for an unknown org', args: ['clients', 'add', '--name', 'x', '--redirect-uri', 'https://ok.example.com/cb', '--org', 'NOPE'], message: /--org: no organisation/ },
   { title: 'switch given a value', args: ['clients', 'add', '--name', 'x', '--redirect-uri', 'https://ok.example.com/cb', '--public=yes'], message: /--public is a switch/ },
   { title: 'remove of an unknown client', args: ['clients', 'remove', '--client-id', 'nope'], message: /--client-id: no client nope/ },
+  { title: 'non-numeric --delay-seconds', args: ['keys', 'rotate', '--delay-seconds', 'soon'], message: /--delay-seconds must be a whole number from 1 to 2592000 \(got "soon"\)/ },
+  { title: '--delay-seconds not above the refresh interval', args: ['keys', 'rotate', '--delay-seconds', '60'], message: /--delay-seconds must exceed IDP_KEY_REFRESH_SECONDS \(60\)/ },
   { title: 'unreachable database', args: ['orgs', 'list'], env: { IDP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/idp' }, message: /^idp: cannot use the database \(IDP_DATABASE_URL\): .*ECONNREFUSED/, exit: 1 },
   { title: 'another IDP_SECRET_KEY than the database was created with', args: ['clients', 'list'], env: { IDP_SECRET_KEY: 'a-different-secret-key-of-enough-length-0000' }, message: /^idp: IDP_SECRET_KEY cannot decrypt the stored secrets/, exit: 1 },
   { title: 'bad configuration', args: ['orgs', 'list'], env: { IDP_DATABASE_URL: 'mysql://db/idp' }, message: /^idp: configuration: IDP_DATABASE_URL: must be sqlite:PATH or postgres/, exit: 1 },

@@ -1,4 +1,5 @@
 import { base32Decode, stepOf, totpAtStep } from '../unit/factors/rfc6238.js';
+import type { Services } from '../../src/services.js';
 import { type HttpSession, formField } from './http-session.js';
 
 /** A TOTP code computed by the test's own RFC 6238 generator, not by the product. */
@@ -35,4 +36,20 @@ export async function postStep(
 export function backupCodesOnPage(html: string): string[] {
   const list = /<ol id="backup-codes"[^>]*>([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
   return [...list.matchAll(/<code>([^<]+)<\/code>/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+}
+
+/**
+ * A confirmed authenticator app for a user, stored the way the product stores one (secret
+ * sealed for that user), for tests about what happens once a user has one.
+ */
+export async function addTotpFactor(services: Services, userId: string, secret: string, label = 'Phone'): Promise<void> {
+  await services.repos.factors.create({
+    userId,
+    type: 'totp',
+    label,
+    secretEncrypted: services.box.seal(secret, `totp:${userId}`),
+    period: 30,
+    digits: 6,
+    confirmedAt: Date.now(),
+  });
 }

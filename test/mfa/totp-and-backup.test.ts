@@ -93,6 +93,9 @@ for (const engine of engines()) {
       const tokens = await tokensFrom(step1.url, step1.start);
       assert.deepEqual(tokens.claims()!.amr, ['pwd']);
       assert.equal(tokens.claims()!.acr, 'urn:idp:acr:mfa');
+      const [used] = await server.services.repos.audit.list({ type: 'mfa.remembered_browser_used', userId: tokens.claims()!.sub });
+      assert.ok(used, 'the remembered browser standing in for the second factor is audited');
+      assert.ok(used.ip && used.clientId, 'with address and client');
     });
 
     it('does not honour another user\'s remembered-browser cookie', async () => {

@@ -63,13 +63,41 @@ describe('configuration', () => {
         return true;
       },
     );
-    const ok = loadConfig({
+    const good = {
       NODE_ENV: 'production',
       IDP_ISSUER: 'https://id.example.com',
-      IDP_SECRET_KEY: 'x'.repeat(40),
+      IDP_SECRET_KEY: 'q2m8Zx1Vb7Kp0Lr4Tn6Yc3Wd9Hs5Jf2Ga8Ue1Ri',
       IDP_SMTP_URL: 'smtp://mail:25',
-    });
+      IDP_MAIL_FROM: 'no-reply@example.com',
+    };
+    const ok = loadConfig(good);
     assert.equal(ok.nodeEnv, 'production');
+    // each further refusal alone, on one line
+    for (const [change, message] of [
+      [{ IDP_ISSUER: 'https://localhost:8443' }, /^IDP_ISSUER: production requires the public host name relying parties use, not a loopback address$/],
+      [{ IDP_ISSUER: 'https://127.0.0.1' }, /^IDP_ISSUER: production requires the public host name/],
+      [{ IDP_SECRET_KEY: 'x'.repeat(40) }, /^IDP_SECRET_KEY: not random \(fewer than 8 distinct characters\)/],
+      [{ IDP_SECRET_KEY: 'passwordpasswordpasswordpassword' }, /^IDP_SECRET_KEY: not random/],
+    ] as const) {
+      refuses(() => loadConfig({ ...good, ...change }), message);
+    }
+    // the contract's default sender (no-reply@localhost) does not stop production
+    const { IDP_MAIL_FROM: _sender, ...defaultSender } = good;
+    assert.equal(loadConfig(defaultSender).mailFrom, 'no-reply@localhost');
+    // a key from `openssl rand -hex 32` that happens to miss some hex digits is still a key
+    assert.equal(loadConfig({ ...good, IDP_SECRET_KEY: '0123456789ab'.repeat(5) + '0123' }).nodeEnv, 'production');
+    // outside production the same settings are accepted
+    assert.equal(loadConfig({ IDP_DATA_DIR: dataDir(), IDP_ISSUER: 'https://localhost:8443', IDP_SECRET_KEY: 'x'.repeat(40) }).issuer, 'https://localhost:8443');
+  });
+
+  it('refuses a key rotation delay not above the key refresh interval', () => {
+    refuses(
+      () => loadConfig({ IDP_DATA_DIR: dataDir(), IDP_KEY_REFRESH_SECONDS: '60', IDP_KEY_ROTATION_DELAY_SECONDS: '60' }),
+      /^IDP_KEY_ROTATION_DELAY_SECONDS: must exceed IDP_KEY_REFRESH_SECONDS \(60\)/,
+    );
+    const config = loadConfig({ IDP_DATA_DIR: dataDir(), IDP_KEY_REFRESH_SECONDS: '1', IDP_KEY_ROTATION_DELAY_SECONDS: '2' });
+    assert.deepEqual(config.keys, { refreshSeconds: 1, rotationDelaySeconds: 2 });
+    refuses(() => loadConfig({ IDP_DATA_DIR: dataDir(), IDP_KEY_REFRESH_SECONDS: '0' }), /^IDP_KEY_REFRESH_SECONDS: /);
   });
 
   it('reads an IDP_CONFIG JSON file, overridden by the environment', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ClientMetadata, StoredClient } from '../../db/clients.js';
 import { randomId } from '../../util/ids.js';
+import { isInternalClient } from '../../account/internal-client.js';
 import { CliUsageError, listOf, oneOf, orgCode, redirectUri, text, validate } from '../args.js';
 import { validateClientMetadata } from '../client-metadata.js';
 import type { Command } from '../command.js';
@@ -20,6 +21,7 @@ export function clientJson(client: StoredClient, orgCodes: Map<string, string>):
     public: m.token_endpoint_auth_method === 'none',
     first_party: client.firstParty,
     require_mfa: client.requireMfa,
+    admin_api: m.admin_api === true,
     grant_types: m.grant_types ?? ['authorization_code', 'refresh_token'],
     redirect_uris: m.redirect_uris ?? [],
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
@@ -40,6 +42,7 @@ function addSchema(production: boolean) {
     'require-mfa': z.boolean().optional(),
     'third-party': z.boolean().optional(),
     'id-token-alg': oneOf(idTokenAlgs).optional(),
+    'admin-api': z.boolean().optional(),
   });
 }
 
@@ -56,11 +59,13 @@ export const clientsAdd: Command = {
     'require-mfa': { type: 'boolean' },
     'third-party': { type: 'boolean' },
     'id-token-alg': { type: 'string' },
+    'admin-api': { type: 'boolean' },
   },
   help: `Usage: idp clients add --name NAME --redirect-uri URL [--redirect-uri URL …]
                        [--post-logout-redirect-uri URL …] [--public] [--org CODE]
                        [--grant-types authorization_code,refresh_token,client_credentials]
-                       [--require-mfa] [--third-party] [--id-token-alg RS256|ES256|EdDSA] [--json]
+                       [--require-mfa] [--third-party] [--id-token-alg RS256|ES256|EdDSA]
+                       [--admin-api] [--json]
 
 Registers a relying party and prints its client_id and client_secret. The secret is
 shown only once: store it in the relying party's configuration.
@@ -77,7 +82,12 @@ shown only once: store it in the relying party's configuration.
   --grant-types LIST                comma-separated, default authorization_code,refresh_token
   --require-mfa                     users must pass a second factor for this client
   --third-party                     ask users for consent (default: first-party, no consent screen)
-  --id-token-alg ALG                ID token signature: RS256 (default), ES256 or EdDSA`,
+  --id-token-alg ALG                ID token signature: RS256 (default), ES256 or EdDSA
+  --admin-api                       may call the admin API (/admin/api/v1) with client-credentials
+                                    tokens of scope idp:admin; needs --grant-types client_credentials
+                                    (alone).
+                                    With --org it acts on that organisation only; without --org
+                                    on every organisation (an operator-wide client)`,
   prepare(values, config) {
     const input = validate(addSchema(config.nodeEnv === 'production'), values);
     const grants = input['grant-types'] ?? ['authorization_code', 'refresh_token'];
@@ -97,6 +107,10 @@ shown only once: store it in the relying party's configuration.
       const option = input['require-mfa'] ? '--require-mfa' : input['third-party'] ? '--third-party' : '--id-token-alg';
       throw new CliUsageError(`${option} applies to user sign-in; it needs the authorization_code grant`);
     }
+    if (input['admin-api'] && (code || !grants.includes('client_credentials'))) {
+      throw new CliUsageError('--admin-api needs --grant-types client_credentials alone (admin API clients do not sign users in)');
+    }
+    const adminApi = input['admin-api'] ?? false;
     return async ({ services }) => {
       const org = input.org ? await requireOrg(services, input.org) : undefined;
       const clientId = randomId();
@@ -112,6 +126,8 @@ shown only once: store it in the relying party's configuration.
         response_types: code ? ['code'] : [],
         token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
         ...(input['id-token-alg'] ? { id_token_signed_response_alg: input['id-token-alg'] } : {}),
+        // the only scope an admin client may ask for; the admin API also checks admin_api itself
+        ...(adminApi ? { admin_api: true, scope: 'idp:admin' } : {}),
       };
       const firstParty = !input['third-party'];
       const requireMfa = input['require-mfa'] ?? false;
@@ -128,7 +144,7 @@ shown only once: store it in the relying party's configuration.
             type: 'client.created',
             orgId: org?.id ?? null,
             clientId,
-            details: { name: input.name, public: Boolean(input.public), grantTypes: grants },
+            details: { name: input.name, public: Boolean(input.public), grantTypes: grants, adminApi },
           });
         }),
       );
@@ -139,6 +155,7 @@ shown only once: store it in the relying party's configuration.
         ['grant types', grants.join(',')],
         ...(redirects.length ? ([['redirect URIs', redirects.join(' ')]] as [string, string][]) : []),
         ...(org ? ([['organisation', org.code]] as [string, string][]) : []),
+        ...(adminApi ? ([['admin API', org ? `organisation ${org.code} only` : 'every organisation (operator-wide)']] as [string, string][]) : []),
       ];
       return {
         json: secret ? { client_id: clientId, client_secret: secret } : { client_id: clientId },
@@ -157,7 +174,8 @@ export const clientsList: Command = {
 Lists the registered clients. Secrets are never shown.`,
   prepare() {
     return async ({ services }) => {
-      const clients = await services.repos.clients.list();
+      // the provider's own account client is not the operator's to manage
+      const clients = (await services.repos.clients.list()).filter((c) => !isInternalClient(c.clientId));
       const orgCodes = new Map((await services.repos.orgs.list()).map((o) => [o.id, o.code]));
       const rows = clients.map((c) => clientJson(c, orgCodes));
       const text = rows.length
@@ -189,7 +207,7 @@ Deletes a client. Its tokens stop working: the server no longer finds the client
     const input = validate(z.object({ 'client-id': text({ max: 64 }) }), values);
     const clientId = input['client-id'];
     return async ({ services }) => {
-      const client = await services.repos.clients.find(clientId);
+      const client = isInternalClient(clientId) ? undefined : await services.repos.clients.find(clientId);
       if (!client) throw new CliUsageError(`--client-id: no client ${clientId} (see idp clients list)`);
       await inTransaction(services, async (tx) => {
         await tx.clients.remove(clientId);

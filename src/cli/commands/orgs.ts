@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import { type MfaMethod, type MfaMode, mfaMethods, mfaModes, type Organisation, type OrgSettings, orgSettingsSchema } from '../../model.js';
+import { CLI_ACTOR } from '../../admin/actor.js';
+import { AdminInvalidError } from '../../admin/errors.js';
+import { mergePolicy, orgJson, policySettings, updateOrganisation } from '../../admin/org-policy.js';
+import { federatedMfaModes, type MfaMethod, type MfaMode, mfaMethods, mfaModes, type OrgSettings, orgSettingsSchema } from '../../model.js';
 import { CliUsageError, integer, listOf, oneOf, orgCode, text, validate } from '../args.js';
 import type { Command } from '../command.js';
 import { inTransaction, uniquely } from '../context.js';
 import { fields, iso, table } from '../output.js';
+
+export { orgJson, settingsJson } from '../../admin/org-policy.js';
 
 type NumericSetting = 'rememberHours' | 'passwordMinLength' | 'passwordMinScore' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'emailCodeMinutes' | 'wrongCodeLimit';
 
@@ -18,24 +23,7 @@ const yesNo = z
   .enum(['yes', 'no', 'true', 'false'], { error: 'must be yes or no' })
   .transform((v) => v === 'yes' || v === 'true');
 
-/** Policy settings as options, JSON keys and human labels. */
-const settings = [
-  { key: 'mfa', option: 'mfa', json: 'mfa', arg: 'off|optional|required', what: 'second factor: off, optional or required' },
-  { key: 'methods', option: 'methods', json: 'methods', arg: 'LIST', what: 'allowed second factors, comma-separated: totp,email,webauthn' },
-  { key: 'rememberHours', option: 'remember-hours', json: 'remember_hours', arg: 'N', what: 'hours a device is remembered after a second factor (0 = never)' },
-  { key: 'passwordMinLength', option: 'password-min-length', json: 'password_min_length', arg: 'N', what: 'minimum password length' },
-  { key: 'passwordMinScore', option: 'password-min-score', json: 'password_min_score', arg: '0-4', what: 'minimum zxcvbn password strength score' },
-  { key: 'sessionIdleMinutes', option: 'session-idle-minutes', json: 'session_idle_minutes', arg: 'N', what: 'sign-in session idle timeout in minutes' },
-  { key: 'sessionMaxHours', option: 'session-max-hours', json: 'session_max_hours', arg: 'N', what: 'sign-in session absolute lifetime in hours' },
-  { key: 'systemTitle', option: 'system-title', json: 'system_title', arg: 'TEXT', what: 'title in mails (subject, sender) ("" removes it)' },
-  { key: 'passwordChangeAtFirstLogin', option: 'first-login-password-change', json: 'first_login_password_change', arg: 'yes|no', what: 'the first sign-in replaces the handed-out password' },
-  { key: 'emailCodeMinutes', option: 'email-code-minutes', json: 'email_code_minutes', arg: 'N', what: 'lifetime of a mailed code in minutes (1-60)' },
-  { key: 'totpPeriod', option: 'totp-period', json: 'totp_period', arg: '30|60', what: 'authenticator code period in seconds' },
-  { key: 'totpDigits', option: 'totp-digits', json: 'totp_digits', arg: '6|8', what: 'authenticator code length' },
-  { key: 'wrongCodeLimit', option: 'wrong-code-limit', json: 'wrong_code_limit', arg: 'N', what: 'wrong codes before a sign-in ends (1-20)' },
-  { key: 'requireVerifiedEmail', option: 'require-verified-email', json: 'require_verified_email', arg: 'yes|no', what: 'the 2FA email is confirmed by a link or code before use' },
-  { key: 'reenrolAfterBackupCode', option: 'reenrol-after-backup-code', json: 'reenrol_after_backup_code', arg: 'yes|no', what: 'a backup code resets the factors for a new set-up' },
-] as const satisfies readonly { key: keyof OrgSettings; option: string; json: string; arg: string; what: string }[];
+const settings = policySettings;
 
 const settingSchemas = {
   mfa: oneOf(mfaModes).optional(),
@@ -53,6 +41,14 @@ const settingSchemas = {
   'wrong-code-limit': settingInteger('wrongCodeLimit').optional(),
   'require-verified-email': yesNo.optional(),
   'reenrol-after-backup-code': yesNo.optional(),
+  passkeys: yesNo.optional(),
+  'webauthn-aaguids': z
+    .string()
+    .max(4000)
+    .transform((v) => v.split(',').map((a) => a.trim().toLowerCase()).filter(Boolean))
+    .optional(),
+  'reset-mfa-on-password-reset': yesNo.optional(),
+  'federated-mfa': oneOf(federatedMfaModes).optional(),
 };
 
 const settingOptions = Object.fromEntries(settings.map((s) => [s.option, { type: 'string' as const }]));
@@ -78,37 +74,26 @@ function settingChanges(v: SettingValues): Partial<OrgSettings> {
   if (v['wrong-code-limit'] !== undefined) out.wrongCodeLimit = v['wrong-code-limit'];
   if (v['require-verified-email'] !== undefined) out.requireVerifiedEmail = v['require-verified-email'];
   if (v['reenrol-after-backup-code'] !== undefined) out.reenrolAfterBackupCode = v['reenrol-after-backup-code'];
+  if (v.passkeys !== undefined) out.passkeys = v.passkeys;
+  if (v['webauthn-aaguids'] !== undefined) out.webauthnAaguids = v['webauthn-aaguids'];
+  if (v['reset-mfa-on-password-reset'] !== undefined) out.resetMfaOnPasswordReset = v['reset-mfa-on-password-reset'];
+  if (v['federated-mfa'] !== undefined) out.federatedMfa = v['federated-mfa'];
   return out;
 }
 
-/** Applies changes to a policy and validates the result with the model's own schema. */
+/** Applies changes to a policy; a refused value names its option. */
 function mergeSettings(base: Partial<OrgSettings>, changes: Partial<OrgSettings>): OrgSettings {
-  const merged: Partial<OrgSettings> = { ...base, ...changes };
-  if (merged.systemTitle === '') delete merged.systemTitle;
-  const result = orgSettingsSchema.safeParse(merged);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const setting = settings.find((s) => s.key === issue.path[0]);
-    throw new CliUsageError(`${setting ? `--${setting.option}` : 'settings'}: ${issue.message}`);
+  try {
+    return mergePolicy(base, changes);
+  } catch (err) {
+    throw asUsageError(err);
   }
-  return result.data;
 }
 
-export function settingsJson(s: OrgSettings): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const def of settings) if (s[def.key] !== undefined) out[def.json] = s[def.key];
-  return out;
-}
-
-export function orgJson(org: Organisation): Record<string, unknown> {
-  return {
-    id: org.id,
-    code: org.code,
-    name: org.name,
-    settings: settingsJson(org.settings),
-    created_at: iso(org.createdAt),
-    updated_at: iso(org.updatedAt),
-  };
+function asUsageError(err: unknown): unknown {
+  if (!(err instanceof AdminInvalidError)) return err;
+  const setting = settings.find((s) => s.json === err.field);
+  return new CliUsageError(`${setting ? `--${setting.option}` : 'settings'}: ${err.detail.slice(err.detail.indexOf(': ') + 2)}`);
 }
 
 function settingsText(s: OrgSettings): string {
@@ -126,6 +111,10 @@ function settingsText(s: OrgSettings): string {
     ['wrong-code limit', String(s.wrongCodeLimit)],
     ['require verified email', s.requireVerifiedEmail ? 'yes' : 'no'],
     ['re-enrol after backup code', s.reenrolAfterBackupCode ? 'yes' : 'no'],
+    ['passkeys', s.passkeys ? 'yes' : 'no'],
+    ['webauthn aaguids', s.webauthnAaguids.length ? s.webauthnAaguids.join(',') : 'any'],
+    ['reset MFA on password reset', s.resetMfaOnPasswordReset ? 'yes' : 'no'],
+    ['federated mfa', s.federatedMfa],
     ...(s.systemTitle !== undefined ? ([['system title', s.systemTitle]] as [string, string][]) : []),
   ]);
 }
@@ -191,13 +180,9 @@ ${settingsHelp}`,
     return async ({ services }) => {
       const org = await services.repos.orgs.findByCode(input.code);
       if (!org) throw new CliUsageError(`--code: no organisation with code ${input.code} (see idp orgs list)`);
-      const policy = mergeSettings(org.settings, changes);
-      await inTransaction(services, async (tx) => {
-        await tx.orgs.update(org.id, { ...(input.name !== undefined ? { name: input.name } : {}), settings: policy });
-        const changed = [...(input.name !== undefined ? ['name'] : []), ...settings.filter((s) => s.key in changes).map((s) => s.json)];
-        await tx.audit({ type: 'org.updated', orgId: org.id, details: { code: org.code, changed } });
+      const updated = await updateOrganisation(services, org, { name: input.name, settings: changes }, CLI_ACTOR).catch((err: unknown) => {
+        throw asUsageError(err);
       });
-      const updated = (await services.repos.orgs.findById(org.id))!;
       return {
         json: { org: orgJson(updated) },
         text: `Updated organisation ${updated.code} (${updated.name})\n${settingsText(updated.settings)}`,

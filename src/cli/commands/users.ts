@@ -1,27 +1,15 @@
 import { z } from 'zod';
+import { CLI_ACTOR } from '../../admin/actor.js';
+import { AdminError } from '../../admin/errors.js';
+import { forcePasswordChange, setTwoFactorEmail, setUserDisabled, userJson } from '../../admin/users.js';
 import type { PasswordProblem } from '../../auth/passwords.js';
 import { locales, type Organisation, roles, type User } from '../../model.js';
-import { CliUsageError, email, oneOf, orgCode, text, username, validate } from '../args.js';
+import { CliRuntimeError, CliUsageError, email, oneOf, orgCode, text, username, validate } from '../args.js';
 import type { Command } from '../command.js';
-import { inTransaction, requireOrg, requireUser, uniquely } from '../context.js';
+import { type CliContext, inTransaction, requireOrg, requireUser, uniquely } from '../context.js';
 import { fields, iso, table } from '../output.js';
 
-export function userJson(user: User, org: Pick<Organisation, 'code'>): Record<string, unknown> {
-  return {
-    id: user.id,
-    org: org.code,
-    username: user.username,
-    email: user.email,
-    email_verified: user.emailVerified,
-    name: user.name,
-    locale: user.locale,
-    role: user.role,
-    must_change_password: user.mustChangePassword,
-    disabled: user.disabled,
-    created_at: iso(user.createdAt),
-    last_login_at: iso(user.lastLoginAt),
-  };
-}
+export { userJson };
 
 /** Reads the whole of standard input; one trailing line break is not part of the password. */
 async function readPassword(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -185,7 +173,7 @@ if the organisation requires one. Audited as mfa.reset.`,
       const org = await requireOrg(services, input.org);
       const user = await requireUser(services, org, input.username);
       const { resetMfa } = await import('../../auth/account-admin.js');
-      const result = await resetMfa(services, user, 'cli');
+      const result = await resetMfa(services, user, CLI_ACTOR);
       return {
         json: {
           user: { id: user.id, org: org.code, username: user.username },
@@ -216,7 +204,7 @@ wrong passwords. Audited as account.unlocked.`,
       const org = await requireOrg(services, input.org);
       const user = await requireUser(services, org, input.username);
       const { unlockAccount } = await import('../../auth/account-admin.js');
-      const result = await unlockAccount(services, org, user, 'cli');
+      const result = await unlockAccount(services, org, user, CLI_ACTOR);
       return {
         json: {
           user: { id: user.id, org: org.code, username: user.username },
@@ -226,6 +214,95 @@ wrong passwords. Audited as account.unlocked.`,
           ? `Unlocked ${user.username} in ${org.code} (${result.failures} failed attempt(s) forgiven).`
           : `${user.username} in ${org.code} was not locked; ${result.failures} failed attempt(s) forgiven.`,
       };
+    };
+  },
+};
+
+/** A user action shared with the admin API: --org and --username select the user. */
+function userAction(spec: {
+  name: string;
+  summary: string;
+  help: string;
+  run: (ctx: CliContext, org: Organisation, user: User) => Promise<{ json: Record<string, unknown>; text: string }>;
+}): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    options: { org: { type: 'string' }, username: { type: 'string' } },
+    help: spec.help,
+    prepare(values) {
+      const input = validate(accountSchema, values);
+      return async (ctx) => {
+        const org = await requireOrg(ctx.services, input.org);
+        const user = await requireUser(ctx.services, org, input.username);
+        return spec.run(ctx, org, user);
+      };
+    },
+  };
+}
+
+export const usersDisable = userAction({
+  name: 'users disable',
+  summary: 'stop a user from signing in',
+  help: `Usage: idp users disable --org CODE --username NAME [--json]
+
+The user can no longer sign in, and tokens already issued no longer resolve the
+account. Remembered browsers are revoked. Audited as user.disabled.`,
+  run: async ({ services }, org, user) => {
+    const updated = await setUserDisabled(services, user, true, CLI_ACTOR);
+    return { json: { user: userJson(updated, org) }, text: `Disabled ${user.username} in ${org.code}.` };
+  },
+});
+
+export const usersEnable = userAction({
+  name: 'users enable',
+  summary: 'let a disabled user sign in again',
+  help: `Usage: idp users enable --org CODE --username NAME [--json]
+
+Undoes idp users disable. Audited as user.enabled.`,
+  run: async ({ services }, org, user) => {
+    const updated = await setUserDisabled(services, user, false, CLI_ACTOR);
+    return { json: { user: userJson(updated, org) }, text: `Enabled ${user.username} in ${org.code}.` };
+  },
+});
+
+export const usersForcePasswordChange = userAction({
+  name: 'users force-password-change',
+  summary: 'require a new password at the next sign-in',
+  help: `Usage: idp users force-password-change --org CODE --username NAME [--json]
+
+The user must choose a new password after the next successful sign-in. Audited as
+password.change_forced.`,
+  run: async ({ services }, org, user) => {
+    const updated = await forcePasswordChange(services, user, CLI_ACTOR);
+    return { json: { user: userJson(updated, org) }, text: `${user.username} in ${org.code} must choose a new password at the next sign-in.` };
+  },
+});
+
+export const usersSet2faEmail: Command = {
+  name: 'users set-2fa-email',
+  summary: "set a user's 2FA e-mail address (a confirmation link is mailed to it)",
+  options: { org: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' } },
+  help: `Usage: idp users set-2fa-email --org CODE --username NAME --email ADDRESS [--json]
+
+Sets the address that receives the user's one-time codes. It is provisional until the
+confirmation link mailed to that address is opened; a confirmed address keeps working
+until then. Audited as mfa.email_set_by_admin.`,
+  prepare(values) {
+    const input = validate(z.object({ org: orgCode, username, email }), values);
+    return async ({ services }) => {
+      const org = await requireOrg(services, input.org);
+      const user = await requireUser(services, org, input.username);
+      try {
+        const sent = await setTwoFactorEmail(services, org, user, input.email, CLI_ACTOR);
+        return {
+          json: { user_id: user.id, email: input.email, confirmation_sent: true, expires_at: iso(sent.expiresAt) },
+          text: `Sent a confirmation link to ${input.email} for ${user.username} in ${org.code}; it works until ${iso(sent.expiresAt)}.`,
+        };
+      } catch (err) {
+        if (err instanceof AdminError) throw new CliRuntimeError(err.detail);
+        throw err;
+      }
     };
   },
 };

@@ -1,0 +1,98 @@
+// The load generator: a separate process from the server under test. Reads one job
+// (JSON file named on the command line), prints one JSON result line on stdout.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createClient } from './load/client.js';
+import type { Job, JobResult } from './load/fixture.js';
+import { prepare } from './load/scenarios.js';
+import { Latencies } from './load/stats.js';
+
+/** Writes the server counted so far (our server only; the bare provider has no such metric). */
+async function dbWrites(f: Job['fixture']): Promise<number | undefined> {
+  if (f.mintPath) return undefined;
+  const text = await (await fetch(`${f.base}/metrics`)).text();
+  const m = /idp_db_statements_total\{kind="write"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
+  const http = createClient(job.fixture.base, job.concurrency);
+  const runner = await prepare(job.scenario, http, job.fixture, job);
+  const latencies = new Latencies();
+  let errors = 0;
+  let errorSample: string | undefined;
+  const writesBefore = await dbWrites(job.fixture);
+  const started = performance.now();
+  const deadline = started + job.durationSec * 1000;
+  let lastDone = started;
+
+  // one timed iteration; `since` is when it was due (open loop), so queueing counts
+  const run = async (since: number) => {
+    try {
+      await runner.iteration();
+      const now = performance.now();
+      latencies.add(now - since);
+      lastDone = now;
+    } catch (err) {
+      errors++;
+      errorSample ??= (err as Error).message;
+    }
+  };
+
+  if (job.rate) {
+    // open loop: arrivals on a fixed schedule, at most `concurrency` in flight
+    let due = 0;
+    let inFlight = 0;
+    const waiting: number[] = [];
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (inFlight < job.concurrency && waiting.length) {
+          const since = waiting.shift()!;
+          inFlight++;
+          void run(since).finally(() => {
+            inFlight--;
+            pump();
+            if (performance.now() >= deadline && inFlight === 0 && !waiting.length) resolve();
+          });
+        }
+      };
+      const tick = setInterval(() => {
+        const now = performance.now();
+        if (now >= deadline || runner.exhausted()) {
+          clearInterval(tick);
+          if (inFlight === 0) resolve();
+          waiting.length = 0;
+          return;
+        }
+        while (started + (due * 1000) / job.rate! <= now) waiting.push(started + (due++ * 1000) / job.rate!);
+        pump();
+      }, 1);
+    });
+  } else {
+    // closed loop: `concurrency` workers, each starting the next request when one ends
+    const worker = async () => {
+      while (performance.now() < deadline && !runner.exhausted()) await run(performance.now());
+    };
+    await Promise.all(Array.from({ length: job.concurrency }, worker));
+  }
+  const elapsedSec = ((runner.exhausted() ? lastDone : performance.now()) - started) / 1000;
+  http.close();
+  const writes = await dbWrites(job.fixture);
+  const result: JobResult = {
+    scenario: job.scenario,
+    completed: latencies.count,
+    errors,
+    ...(errorSample ? { errorSample } : {}),
+    elapsedSec,
+    perSec: latencies.count / elapsedSec,
+    ...latencies.summary(),
+    ...(writes !== undefined && writesBefore !== undefined ? { writesPerOp: (writes - writesBefore) / Math.max(1, latencies.count) } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((err) => {
+  console.error(`load generator: ${(err as Error).stack}`);
+  process.exit(1);
+});

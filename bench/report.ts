@@ -1,0 +1,96 @@
+import type { JobResult, Scenario } from './load/fixture.js';
+
+export interface Measured {
+  peak: JobResult;
+  half?: JobResult | undefined;
+}
+
+export interface BenchRun {
+  engine: string;
+  users: number;
+  results: Partial<Record<Scenario, Measured>>;
+}
+
+export interface Baselines {
+  argon2PerSec?: number;
+  bare: Partial<Record<Scenario, JobResult>>;
+}
+
+/** Per-scenario targets from the issue (one core, SQLite, keep-alive). */
+const MIN_RATE: Partial<Record<Scenario, number>> = { cc: 2500, code: 900, refresh: 900, userinfo: 3000, introspection: 3000 };
+const MAX_WRITES: Partial<Record<Scenario, number>> = { signin: 10, 'signin-remembered': 10, refresh: 3 };
+
+function ceiling(s: Scenario, b: Baselines): number | undefined {
+  return s === 'signin' || s === 'signin-remembered' ? b.argon2PerSec : b.bare[s]?.perSec;
+}
+
+const f0 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const pct = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : `${(n * 100).toFixed(0)} %`);
+
+export interface Check {
+  what: string;
+  ok: boolean;
+}
+
+export function checks(runs: BenchRun[], b: Baselines): Check[] {
+  const out: Check[] = [];
+  for (const run of runs) {
+    const tag = `${run.engine}/${run.users}`;
+    for (const [s, m] of Object.entries(run.results) as [Scenario, Measured][]) {
+      const min = MIN_RATE[s];
+      if (min !== undefined && run.engine === 'sqlite') out.push({ what: `${tag} ${s} ≥ ${min}/s (${f0(m.peak.perSec)})`, ok: m.peak.perSec >= min });
+      const c = ceiling(s, b);
+      if (c && s === 'cc' && run.engine === 'sqlite') out.push({ what: `${tag} cc ≥ 60 % of bare oidc-provider (${pct(m.peak.perSec / c)})`, ok: m.peak.perSec >= 0.6 * c });
+      if (c && (s === 'signin' || s === 'signin-remembered') && run.engine === 'sqlite') {
+        out.push({ what: `${tag} ${s} ≥ 85 % of argon2id ceiling (${pct(m.peak.perSec / c)})`, ok: m.peak.perSec >= 0.85 * c });
+      }
+      if (m.half) out.push({ what: `${tag} ${s} p99 ≤ 50 ms at half peak (${f0(m.half.p99)} ms)`, ok: m.half.p99 <= 50 });
+      const maxW = MAX_WRITES[s];
+      if (maxW !== undefined && m.peak.writesPerOp !== undefined) out.push({ what: `${tag} ${s} ≤ ${maxW} writes (${m.peak.writesPerOp.toFixed(1)})`, ok: m.peak.writesPerOp <= maxW });
+    }
+  }
+  // 1 M users within 10 % of 1 k (sign-in latency at half peak, p50); PostgreSQL ≥ 70 % of SQLite
+  for (const big of runs) {
+    const small = runs.find((r) => r.engine === big.engine && r.users < big.users);
+    const a = small?.results.signin?.half?.p50;
+    const z = big.results.signin?.half?.p50;
+    if (small && a && z) out.push({ what: `${big.engine} sign-in p50 with ${big.users} users within 10 % of ${small.users} (${f0(a)} → ${f0(z)} ms)`, ok: z <= a * 1.1 });
+    if (big.engine !== 'postgres') continue;
+    const lite = runs.find((r) => r.engine === 'sqlite' && r.users === big.users);
+    if (!lite) continue;
+    for (const [s, m] of Object.entries(big.results) as [Scenario, Measured][]) {
+      const l = lite.results[s];
+      if (l) out.push({ what: `postgres/${big.users} ${s} ≥ 70 % of SQLite (${pct(m.peak.perSec / l.peak.perSec)})`, ok: m.peak.perSec >= 0.7 * l.peak.perSec });
+    }
+  }
+  return out;
+}
+
+export function table(runs: BenchRun[], b: Baselines): string {
+  const head = ['engine', 'users', 'scenario', 'per s', 'p50 ms', 'p99 ms', 'p99 ms @½', 'writes/op', 'vs ceiling', 'ceiling/s', 'errors'];
+  const rows: string[][] = [];
+  for (const [s, r] of Object.entries(b.bare) as [Scenario, JobResult][]) {
+    rows.push(['bare oidc-provider', '–', s, f0(r.perSec), f0(r.p50), f0(r.p99), '–', '–', '100 %', f0(r.perSec), String(r.errors)]);
+  }
+  if (b.argon2PerSec) rows.push(['argon2id verify', '–', 'hash', f0(b.argon2PerSec), '–', '–', '–', '–', '100 %', f0(b.argon2PerSec), '0']);
+  for (const run of runs) {
+    for (const [s, m] of Object.entries(run.results) as [Scenario, Measured][]) {
+      const c = ceiling(s, b);
+      rows.push([
+        run.engine,
+        String(run.users),
+        s,
+        f0(m.peak.perSec),
+        f0(m.peak.p50),
+        f0(m.peak.p99),
+        f0(m.half?.p99),
+        m.peak.writesPerOp === undefined ? '–' : m.peak.writesPerOp.toFixed(1),
+        c ? pct(m.peak.perSec / c) : '–',
+        f0(c),
+        String(m.peak.errors + (m.half?.errors ?? 0)),
+      ]);
+    }
+  }
+  const all = [head, ...rows];
+  return all.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${head.map(() => '---').join('|')}|\n`);
+}

@@ -1,0 +1,138 @@
+// npm run bench -- [--key=value …]: starts the servers itself, drives load from a
+// separate process (wrk or bench/load.ts), prints one table and writes a JSON file.
+// See docs/performance.md.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { freePortFor } from './ports.js';
+import { basicAuth, createClient } from './load/client.js';
+import type { Fixture, JobResult, Scenario } from './load/fixture.js';
+import { accessToken } from './load/scenarios.js';
+import { type BenchOptions, parseOptions } from './options.js';
+import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
+import { type Baselines, type BenchRun, type Measured, checks, table } from './report.js';
+import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
+import { runWrk, type WrkRequest } from './wrk.js';
+
+const WRK_SCENARIOS: Scenario[] = ['cc', 'userinfo', 'introspection'];
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+async function wrkRequest(s: Scenario, f: Fixture): Promise<WrkRequest> {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (s === 'cc') return { method: 'POST', path: '/token', headers: { ...form, authorization: basicAuth(f.service.clientId, f.service.clientSecret) }, body: 'grant_type=client_credentials' };
+  const http = createClient(f.base, 1);
+  const token = await accessToken(http, f);
+  http.close();
+  if (s === 'userinfo') return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
+  return { method: 'POST', path: '/token/introspection', headers: { ...form, authorization: basicAuth(f.web.clientId, f.web.clientSecret) }, body: `token=${token}` };
+}
+
+const n = (x: number | null | undefined) => (typeof x === 'number' ? x.toFixed(1) : '–');
+
+/** TOTP codes work once per user: the peak and the half-rate run sign in disjoint halves of the users. */
+function usersFor(f: Fixture, part: 0 | 1): Fixture {
+  if (!f.users) return f;
+  const mid = Math.floor(f.users.length / 2);
+  return { ...f, users: part === 0 ? f.users.slice(0, mid) : f.users.slice(mid) };
+}
+
+async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boolean): Promise<Measured> {
+  const concurrency = s.startsWith('signin') ? o.signinConcurrency : o.concurrency;
+  let peak: JobResult;
+  if (o.tool === 'wrk' && WRK_SCENARIOS.includes(s)) {
+    const req = await wrkRequest(s, f);
+    const before = f.mintPath ? undefined : await dbWrites(f.base);
+    peak = await runWrk(s, f.base, req, { threads: 2, connections: concurrency, durationSec: o.duration, tmpDir: benchTmp, cpus: o.loadCpus || undefined });
+    if (before !== undefined) peak.writesPerOp = ((await dbWrites(f.base)) - before) / Math.max(1, peak.completed);
+  } else {
+    peak = await runLoad({ scenario: s, fixture: usersFor(f, 0), concurrency, durationSec: o.duration }, o.loadCpus || undefined);
+  }
+  log(`${s}: ${peak.perSec.toFixed(0)}/s p50 ${n(peak.p50)} ms p99 ${n(peak.p99)} ms${peak.errors ? ` errors ${peak.errors} (${peak.errorSample})` : ''}`);
+  if (!halfRate || peak.perSec <= 0) return { peak };
+  const half = await runLoad({ scenario: s, fixture: usersFor(f, 1), concurrency: 256, durationSec: o.duration, rate: peak.perSec / 2 }, o.loadCpus || undefined);
+  log(`${s} at ${(peak.perSec / 2).toFixed(0)}/s: p50 ${n(half.p50)} ms p99 ${n(half.p99)} ms${half.errors ? ` errors ${half.errors} (${half.errorSample})` : ''}`);
+  return { peak, half };
+}
+
+async function baselines(o: BenchOptions): Promise<Baselines> {
+  const b: Baselines = { bare: {} };
+  if (!o.baselines) return b;
+  const a = await argon2Ceiling(Math.min(o.duration, 10), o.serverCpus || undefined);
+  b.argon2PerSec = a.perSec;
+  log(`argon2id ceiling: ${a.perSec.toFixed(1)}/s with ${a.concurrency} in flight`);
+  const secrets = { web: randomBytes(12).toString('hex'), service: randomBytes(12).toString('hex') };
+  const port = await freePortFor();
+  const bare = await startBare(port, secrets, o.serverCpus || undefined);
+  try {
+    const f: Fixture = {
+      base: bare.url.replace('localhost', '127.0.0.1'),
+      web: { clientId: 'bench-web', clientSecret: secrets.web, redirectUri: 'http://127.0.0.1:9/callback' },
+      service: { clientId: 'bench-service', clientSecret: secrets.service },
+      mintPath: '/bench/mint',
+    };
+    await runLoad({ scenario: 'cc', fixture: f, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
+    for (const s of o.scenarios.filter((x) => !x.startsWith('signin'))) {
+      log(`bare oidc-provider ${s}`);
+      b.bare[s] = (await measure(s, f, o, false)).peak;
+    }
+  } finally {
+    await bare.stop();
+  }
+  return b;
+}
+
+async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOptions): Promise<BenchRun> {
+  const db = await createDatabase(engine, o.pgUrl);
+  let server: Child | undefined;
+  try {
+    const port = await freePortFor();
+    const base = `http://127.0.0.1:${port}`;
+    const t0 = Date.now();
+    const seeded = await seed(db.url, users, o.signinUsers, `http://localhost:${port}`);
+    log(`${engine}: seeded ${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    server = await startIdp(port, db.url, BENCH_SECRET_KEY, o.serverCpus || undefined, { IDP_LOG_LEVEL: process.env.IDP_BENCH_LOG_LEVEL ?? 'info' });
+    const f: Fixture = { base, ...seeded };
+    await runLoad({ scenario: 'cc', fixture: f, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
+    const run: BenchRun = { engine, users, results: {} };
+    for (const s of o.scenarios) {
+      log(`${engine}/${users} ${s}`);
+      run.results[s] = await measure(s, f, o, o.halfRate);
+    }
+    return run;
+  } finally {
+    await server?.stop();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const b = await baselines(o);
+  const runs: BenchRun[] = [];
+  for (const engine of o.engines) for (const users of o.users) runs.push(await benchOne(engine, users, o));
+  const result = {
+    date: started.toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: availableParallelism(),
+    options: o,
+    baselines: b,
+    runs,
+    checks: checks(runs, b),
+  };
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(table(runs, b));
+  console.log('');
+  for (const c of result.checks) console.log(`${c.ok ? 'PASS' : 'MISS'}  ${c.what}`);
+  console.log(`\nJSON: ${o.out}`);
+  rmSync(benchTmp, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  rmSync(benchTmp, { recursive: true, force: true });
+  process.exit(1);
+});
