@@ -31,6 +31,9 @@ export const defaults = {
     failureResetSeconds: 43200,
   },
   purgeIntervalSeconds: 300,
+  // registered clients are kept in memory this long after a read (0: read on every request);
+  // a client removed with `idp clients remove` stops working on every instance within it
+  clientCacheSeconds: 5,
   account: {
     // a second factor proven on /account (or at sign-in) counts as fresh this long for
     // removing factors, changing the password and the other sensitive changes

@@ -23,6 +23,7 @@ export const envMap: Record<string, string> = {
   IDP_THROTTLE_MAX_DELAY_SECONDS: 'throttle.maxDelaySeconds',
   IDP_THROTTLE_FAILURE_RESET_SECONDS: 'throttle.failureResetSeconds',
   IDP_PURGE_INTERVAL_SECONDS: 'purgeIntervalSeconds',
+  IDP_CLIENT_CACHE_SECONDS: 'clientCacheSeconds',
   IDP_ACCOUNT_STEP_UP_SECONDS: 'account.stepUpSeconds',
   IDP_PASSWORD_RESET_LINK_MINUTES: 'account.resetLinkMinutes',
   IDP_AUDIT_RETENTION_DAYS: 'auditRetentionDays',

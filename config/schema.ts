@@ -49,6 +49,7 @@ export const configSchema = z.object({
     failureResetSeconds: z.coerce.number().int().min(60),
   }),
   purgeIntervalSeconds: z.coerce.number().int().min(10),
+  clientCacheSeconds: z.coerce.number().int().min(0).max(300),
   account: z.object({
     stepUpSeconds: z.coerce.number().int().min(30).max(3600),
     resetLinkMinutes: z.coerce.number().int().min(5).max(1440),

@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { createCsrf } from '../interactions/csrf.js';
 import { createAccountRouter } from './account/router.js';
@@ -45,12 +46,26 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
   // the account pages (and the admin pages) sign in through this provider: src/account/self-session.ts
   const selfSession = createSelfSession({ provider, services });
   provider.use(selfSessionMiddleware(selfSession));
-  provider.use(createAccountRouter({ provider, services, selfSession }).routes());
-  provider.use(createAdminApiRouter({ provider, services }));
-  provider.use(createAdminPagesRouter({ provider, services, selfSession }).routes());
-  provider.use(interactions.routes());
-  provider.use(interactions.allowedMethods({ throw: true }));
+  const pages: Middleware[] = [
+    createAccountRouter({ provider, services, selfSession }).routes() as Middleware,
+    createAdminApiRouter({ provider, services }),
+    createAdminPagesRouter({ provider, services, selfSession }).routes() as Middleware,
+    interactions.routes() as Middleware,
+    interactions.allowedMethods({ throw: true }) as Middleware,
+  ];
+  for (const middleware of pages) provider.use(notForProtocolEndpoints(middleware));
 
   provider.on('server_error', (ctx, err) => services.logger.error({ err, reqId: ctx.state?.requestId }, 'oidc server_error'));
   return provider;
+}
+
+/** oidc-provider's busiest endpoints (its default routes): none of our pages live there. */
+const PROTOCOL_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
+
+/**
+ * Sends token, userinfo and introspection requests straight to oidc-provider: matching
+ * each against the routers of the pages and the admin API cost every grant a few percent.
+ */
+function notForProtocolEndpoints(middleware: Middleware): Middleware {
+  return (ctx, next) => (PROTOCOL_PATHS.has(ctx.path) ? next() : middleware(ctx, next));
 }

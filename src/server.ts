@@ -24,7 +24,7 @@ export interface RunningServer {
 
 /** Opens the database, migrates, loads keys, seeds the demo (development) and listens. */
 export async function startServer(config: Config, logger: Logger, opts: { knex?: Knex } = {}): Promise<RunningServer> {
-  const knex = opts.knex ?? connect(config.databaseUrl, config.databasePoolMax);
+  const knex = opts.knex ?? connect(config.databaseUrl, config.databasePoolMax, { backgroundCheckpoints: true });
   try {
     return await start(config, logger, knex, !opts.knex);
   } catch (err) {

@@ -7,6 +7,7 @@ import * as account from './005_account.js';
 import * as admin from './006_admin.js';
 import * as federation from './007_federation.js';
 import * as keyRotation from './008_key_rotation.js';
+import * as partialIndexes from './009_partial_indexes.js';
 
 // Listed explicitly so migrations load the same from TypeScript sources and compiled output.
 const migrations: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Knex.Migration> = {
   '006_admin': admin,
   '007_federation': federation,
   '008_key_rotation': keyRotation,
+  '009_partial_indexes': partialIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from '../../db/migrations/index.js';
+import { CachingBetterSqlite3Client } from './sqlite-client.js';
 
 // PostgreSQL returns int8 as strings by default; our epoch-millisecond columns fit in a double.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -10,7 +11,7 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 export type Db = Knex;
 
 export function isSqlite(knex: Knex): boolean {
-  return knex.client.config.client === 'better-sqlite3';
+  return knex.client.config.client === CachingBetterSqlite3Client || knex.client.config.client === 'better-sqlite3';
 }
 
 let lastWarn = 0;
@@ -20,14 +21,19 @@ function quietWarn(message: string): void {
   process.stderr.write(`knex: ${message}\n`);
 }
 
-export function connect(databaseUrl: string, poolMax = 10): Knex {
+/**
+ * A knex instance for `sqlite:<file>` or a PostgreSQL URL. `backgroundCheckpoints` (the
+ * long-running server) moves SQLite's WAL checkpoints to a worker thread.
+ */
+export function connect(databaseUrl: string, poolMax = 10, opts: { backgroundCheckpoints?: boolean } = {}): Knex {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-    return knexFactory({
-      client: 'better-sqlite3',
+    const config: Knex.Config & { backgroundCheckpoints: boolean } = {
+      client: CachingBetterSqlite3Client as unknown as Knex.Config['client'],
       connection: { filename: file },
       useNullAsDefault: true,
+      backgroundCheckpoints: opts.backgroundCheckpoints ?? false,
       // better-sqlite3 is synchronous: one connection serialises writes the way SQLite
       // wants them and avoids SQLITE_BUSY between pooled connections.
       pool: {
@@ -41,7 +47,8 @@ export function connect(databaseUrl: string, poolMax = 10): Knex {
           done(null, conn);
         },
       },
-    });
+    };
+    return knexFactory(config);
   }
   return knexFactory({
     client: 'pg',
@@ -62,7 +69,7 @@ async function latest(knex: Knex): Promise<string[]> {
 const MIGRATION_LOCK = 7_004_206;
 
 /**
- * Applies pending migrations. On PostgreSQL, instances starting together queue on an
+ * Applies pending migrations. On PostgreSQL, instances starting together take turns on an
  * advisory lock (held on a connection of its own, outside the pool): one migrates, the
  * others then find nothing to do — instead of failing on knex's "migration table is
  * already locked".
@@ -73,7 +80,14 @@ export async function migrate(knex: Knex): Promise<string[]> {
   const lock = new pg.Client(typeof settings === 'string' ? { connectionString: settings } : settings);
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // polled rather than waited for: a session blocked in pg_advisory_lock holds a snapshot,
+    // and a migration building an index CONCURRENTLY waits for every such snapshot — the
+    // waiting instances and the migrating one would wait for each other forever
+    for (;;) {
+      const { rows } = await lock.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK]);
+      if (rows[0]?.locked) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return await latest(knex);
   } finally {
     await lock.end(); // ends the session, which releases the lock

@@ -2,13 +2,17 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientRepository } from '../db/clients.js';
 import type { OidcPayloadRepository } from '../db/oidc-payloads.js';
 import { guardDatabase as guard } from '../db/unavailable.js';
+import { createClientCache } from './client-cache.js';
 
 /**
  * oidc-provider's storage contract on top of knex. One class per model name; clients are
- * read from the operator-managed `clients` table, everything else from `oidc_payloads`.
+ * read from the operator-managed `clients` table (kept in memory for `clientCacheSeconds`),
+ * everything else from `oidc_payloads`.
  * A lost database surfaces as a 503 `temporarily_unavailable` (guardDatabase).
  */
-export function createAdapterClass(payloads: OidcPayloadRepository, clients: ClientRepository) {
+export function createAdapterClass(payloads: OidcPayloadRepository, clients: ClientRepository, clientCacheSeconds = 0) {
+  const clientCache = createClientCache(clientCacheSeconds);
+  const loadClient = async (id: string) => (await guard(() => clients.find(id)))?.metadata;
   return class KnexAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
@@ -19,8 +23,9 @@ export function createAdapterClass(payloads: OidcPayloadRepository, clients: Cli
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const client = await guard(() => clients.find(id));
-        return client?.metadata as AdapterPayload | undefined;
+        // a copy: the cached object must not change under oidc-provider's hash of it
+        const metadata = await clientCache.find(id, loadClient);
+        return metadata && ({ ...metadata } as AdapterPayload);
       }
       return this.withConsumed(await guard(() => payloads.find(this.model, id)));
     }

@@ -1,0 +1,77 @@
+import Client_BetterSQLite3 from 'knex/lib/dialects/better-sqlite3/index.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+
+/** Distinct SQL texts kept prepared per connection; ours are a few hundred at most. */
+const MAX_STATEMENTS = 1000;
+
+/** The part of better-sqlite3's API used here (the package ships no types). */
+interface Statement {
+  readonly reader: boolean;
+  all(bindings: unknown[]): unknown[];
+  run(bindings: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+}
+interface Database {
+  readonly name: string;
+  readonly memory: boolean;
+  prepare(sql: string): Statement;
+  pragma(sql: string): unknown;
+  close(): void;
+}
+
+const caches = new WeakMap<Database, Map<string, Statement>>();
+const checkpointers = new WeakMap<Database, Checkpointer>();
+
+/**
+ * knex's better-sqlite3 dialect with prepared statements reused. knex prepares every
+ * statement anew; on the token endpoints SQLite's parse-and-plan step was the largest
+ * single item in a CPU profile. Statements are cached per connection by their SQL text
+ * (bindings stay parameters), so the cache holds one entry per query shape.
+ */
+export class CachingBetterSqlite3Client extends Client_BetterSQLite3 {
+  /**
+   * With `backgroundCheckpoints: true` in the knex config (the server sets it; the CLI's
+   * short runs do not), WAL checkpoints run on a worker thread: src/db/sqlite-checkpointer.ts.
+   */
+  override async acquireRawConnection(): Promise<Database> {
+    const db = (await super.acquireRawConnection()) as Database;
+    const wanted = (this.config as { backgroundCheckpoints?: boolean }).backgroundCheckpoints;
+    if (wanted && !db.memory) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('wal_autocheckpoint = 0');
+      const checkpointer = startCheckpointer(db.name, (reason) => {
+        // back to SQLite's own checkpoints rather than an ever-growing log
+        process.stderr.write(`sqlite: ${reason}; automatic checkpoints are on again\n`);
+        db.pragma('wal_autocheckpoint = 1000');
+      });
+      checkpointers.set(db, checkpointer);
+    }
+    return db;
+  }
+
+  override async destroyRawConnection(db: Database): Promise<void> {
+    await checkpointers.get(db)?.close();
+    db.close();
+  }
+
+  override async _query(connection: Database, obj: { sql?: string; bindings?: unknown[]; response?: unknown; context?: unknown }) {
+    if (!obj.sql) throw new Error('The query is empty');
+    if (!connection) throw new Error('No connection provided');
+    let cache = caches.get(connection);
+    if (!cache) caches.set(connection, (cache = new Map()));
+    let statement = cache.get(obj.sql);
+    if (!statement) {
+      statement = connection.prepare(obj.sql);
+      if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value!);
+      cache.set(obj.sql, statement);
+    }
+    const bindings = this._formatBindings(obj.bindings);
+    if (statement.reader) {
+      obj.response = statement.all(bindings);
+      return obj;
+    }
+    const response = statement.run(bindings);
+    obj.response = response;
+    obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
+    return obj;
+  }
+}
