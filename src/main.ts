@@ -38,7 +38,10 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     running.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped: connections drained, database pool closed');
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

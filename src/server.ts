@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
@@ -57,7 +57,13 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
     current: keys,
   });
 
-  const server = createServer(provider.callback());
+  const handle = provider.callback();
+  const server = createServer();
+  const drain = drainOnClose(server);
+  server.on('request', (req, res) => {
+    drain.track(res);
+    void handle(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,11 +105,44 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
       clearInterval(purge);
       keyRefresh.stop();
       // stop accepting, let in-flight requests finish, then release the pool
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drain.close();
       if (ownsKnex) await knex.destroy();
+    },
+  };
+}
+
+/**
+ * Graceful close of a keep-alive HTTP server. `server.close()` alone stops listening and
+ * drops idle connections, but a connection busy at that moment stays open after its
+ * answer (keep-alive) until `keepAliveTimeout`, so the process would not exit. Here every
+ * answer given while closing says `Connection: close`, and a connection left idle after an
+ * answer is dropped at once.
+ */
+function drainOnClose(server: Server) {
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  const lastOnConnection = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  return {
+    track(res: ServerResponse): void {
+      if (closing) lastOnConnection(res);
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        // an answer whose headers were already out (keep-alive) leaves an idle connection
+        if (closing) server.closeIdleConnections();
+      });
+    },
+    async close(): Promise<void> {
+      // One turn of the event loop first: a request that reached the socket before the
+      // signal is parsed by then, so its connection counts as busy, not idle, and is served.
+      await new Promise((resolve) => setImmediate(resolve));
+      closing = true;
+      for (const res of inFlight) lastOnConnection(res);
+      // stops listening and drops idle keep-alive connections (Node ≥ 19); calls back when
+      // the last busy connection has answered and closed
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

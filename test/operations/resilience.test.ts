@@ -2,58 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import knexFactory from 'knex';
 import { createClient, createOrg, type FixtureClient } from '../helpers/fixtures.js';
+import { basicAuth, clientCredentialsGrant, loadLoop, until } from '../helpers/load-loop.js';
 import { createPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Runs on a PostgreSQL server of its own (never the shared one): the test stops,
 // crashes and restarts it under load.
-
-interface Outcome {
-  status: number;
-  body: string;
-  token?: string;
-}
-
-/** Client-credentials grants in a loop until stopped; every answer is kept. */
-function loadLoop(server: TestServer, client: FixtureClient, concurrency = 4) {
-  const outcomes: Outcome[] = [];
-  let running = true;
-  const auth = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
-  const worker = async () => {
-    while (running) {
-      try {
-        const res = await fetch(`${server.url}/token`, {
-          method: 'POST',
-          headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: 'grant_type=client_credentials',
-        });
-        const body = await res.text();
-        const token = res.status === 200 ? (JSON.parse(body) as { access_token: string }).access_token : undefined;
-        outcomes.push({ status: res.status, body, ...(token ? { token } : {}) });
-      } catch (err) {
-        outcomes.push({ status: 0, body: (err as Error).message });
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const done = Promise.all(Array.from({ length: concurrency }, worker));
-  return {
-    outcomes,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
-}
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('resilience: the database goes away under load (own PostgreSQL server)', () => {
   let cluster: PgCluster;
@@ -75,7 +29,7 @@ describe('resilience: the database goes away under load (own PostgreSQL server)'
   });
 
   it('answers 503 with a clear message while the database is down, and recovers by itself', async () => {
-    const load = loadLoop(server, client);
+    const load = loadLoop(() => clientCredentialsGrant(server.url, client));
     await until('first grants', () => load.outcomes.some((o) => o.status === 200));
     await cluster.stop('fast');
     const downFrom = load.outcomes.length;
@@ -103,7 +57,7 @@ describe('resilience: the database goes away under load (own PostgreSQL server)'
   });
 
   it('loses no acknowledged write when the database is killed (-9) under load', async () => {
-    const load = loadLoop(server, client, 6);
+    const load = loadLoop(() => clientCredentialsGrant(server.url, client), { concurrency: 6 });
     await until('grants', () => load.outcomes.filter((o) => o.status === 200).length >= 50);
     await cluster.stop('kill');
     await new Promise((r) => setTimeout(r, 300));
@@ -128,7 +82,7 @@ describe('resilience: the database goes away under load (own PostgreSQL server)'
     await until('grants after the crash', async () => {
       const res = await fetch(`${server.url}/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
         body: 'grant_type=client_credentials',
       });
       return res.status === 200;
