@@ -19,34 +19,64 @@ export interface StoredPayload {
 
 export type OidcPayloadRepository = ReturnType<typeof createOidcPayloadRepository>;
 
+/** Rows of a `knex.raw` select: PostgreSQL wraps them in a result object, SQLite does not. */
+export function rawRows<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
+/** Rows changed by a `knex.raw` UPDATE or DELETE (PostgreSQL: rowCount; SQLite: changes). */
+export function rawChanges(result: unknown): number {
+  const r = result as { rowCount?: number | null; changes?: number };
+  return Number(r.rowCount ?? r.changes ?? 0);
+}
+
+// Constant SQL through knex.raw: on the token endpoints, building and compiling these
+// statements with the query builder cost more than running them (docs/performance.md).
+// Plain ANSI SQL with `?` placeholders that both SQLite and PostgreSQL accept.
+const LIVE = '(expires_at is null or expires_at > ?)';
+const SQL = {
+  upsert:
+    'insert into oidc_payloads (type, id, payload, grant_id, user_code, uid, account_id, expires_at, consumed_at) values (?, ?, ?, ?, ?, ?, ?, ?, null) ' +
+    'on conflict (type, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, ' +
+    'uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at',
+  find: `select payload, consumed_at from oidc_payloads where type = ? and id = ? and ${LIVE} limit 1`,
+  findByUid: `select payload, consumed_at from oidc_payloads where type = ? and uid = ? and ${LIVE} limit 1`,
+  findByUserCode: `select payload, consumed_at from oidc_payloads where type = ? and user_code = ? and ${LIVE} limit 1`,
+  consumeOnce: 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null',
+  consume: 'update oidc_payloads set consumed_at = ? where type = ? and id = ?',
+  destroy: 'delete from oidc_payloads where type = ? and id = ?',
+  revokeByGrantId: 'delete from oidc_payloads where grant_id = ?',
+} as const;
+
 /** The storage of oidc-provider's models (sessions, grants, codes, tokens, interactions). */
 export function createOidcPayloadRepository(knex: Knex) {
   const table = () => knex<PayloadRow>('oidc_payloads');
   const live = (q: Knex.QueryBuilder) =>
     q.andWhere((w: Knex.QueryBuilder) => w.whereNull('expires_at').orWhere('expires_at', '>', Date.now()));
-  const toStored = (row: PayloadRow | undefined): StoredPayload | undefined =>
+  const toStored = (row: Pick<PayloadRow, 'payload' | 'consumed_at'> | undefined): StoredPayload | undefined =>
     row && { payload: JSON.parse(row.payload) as Record<string, unknown>, consumedAt: row.consumed_at === null ? null : Number(row.consumed_at) };
+  const one = async (sql: string, bindings: unknown[]) =>
+    toStored(rawRows<Pick<PayloadRow, 'payload' | 'consumed_at'>>(await knex.raw(sql, bindings as Knex.RawBinding[]))[0]);
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
   return {
     async upsert(type: string, id: string, payload: Record<string, unknown>, expiresInSeconds?: number): Promise<void> {
-      const row: PayloadRow = {
+      await knex.raw(SQL.upsert, [
         type,
         id,
-        payload: JSON.stringify(payload),
-        grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
-        user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
-        uid: typeof payload.uid === 'string' ? payload.uid : null,
-        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
-        expires_at: expiresInSeconds ? Date.now() + expiresInSeconds * 1000 : null,
-        consumed_at: null,
-      };
-      await table().insert(row).onConflict(['type', 'id']).merge(['payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at']);
+        JSON.stringify(payload),
+        text(payload.grantId),
+        text(payload.userCode),
+        text(payload.uid),
+        text(payload.accountId),
+        expiresInSeconds ? Date.now() + expiresInSeconds * 1000 : null,
+      ]);
     },
     async find(type: string, id: string): Promise<StoredPayload | undefined> {
-      return toStored(await live(table().where({ type, id })).first());
+      return one(SQL.find, [type, id, Date.now()]);
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
-      return toStored(await live(table().where({ type, [column]: value })).first());
+      return one(column === 'uid' ? SQL.findByUid : SQL.findByUserCode, [type, value, Date.now()]);
     },
     /** Live payloads of one model that name this account (e.g. a user's sign-in sessions). */
     async listByAccount(type: string, accountId: string): Promise<(StoredPayload & { id: string; expiresAt: number | null })[]> {
@@ -55,16 +85,16 @@ export function createOidcPayloadRepository(knex: Knex) {
     },
     /** Marks a payload consumed unless it already is: of two racing uses, exactly one wins. */
     async consumeOnce(type: string, id: string): Promise<boolean> {
-      return (await table().where({ type, id }).whereNull('consumed_at').update({ consumed_at: Date.now() })) === 1;
+      return rawChanges(await knex.raw(SQL.consumeOnce, [Date.now(), type, id])) === 1;
     },
     async consume(type: string, id: string): Promise<void> {
-      await table().where({ type, id }).update({ consumed_at: Date.now() });
+      await knex.raw(SQL.consume, [Date.now(), type, id]);
     },
     async destroy(type: string, id: string): Promise<void> {
-      await table().where({ type, id }).delete();
+      await knex.raw(SQL.destroy, [type, id]);
     },
     async revokeByGrantId(grantId: string): Promise<void> {
-      await table().where({ grant_id: grantId }).delete();
+      await knex.raw(SQL.revokeByGrantId, [grantId]);
     },
     async purgeExpired(now = Date.now()): Promise<number> {
       return table().where('expires_at', '<', now).delete();
