@@ -16,6 +16,7 @@ const params = {
 const concurrency = availableParallelism();
 const stored = await hash('bench-password-Kq8#xv', params);
 let done = 0;
+const cpu0 = process.cpuUsage();
 const start = performance.now();
 const deadline = start + seconds * 1000;
 await Promise.all(
@@ -27,4 +28,6 @@ await Promise.all(
   }),
 );
 const elapsed = (performance.now() - start) / 1000;
-process.stdout.write(`${JSON.stringify({ perSec: done / elapsed, concurrency, params: { memoryKiB: params.memoryCost, iterations: params.timeCost, parallelism: params.parallelism } })}\n`);
+const cpu = process.cpuUsage(cpu0);
+const cpuMsPerHash = (cpu.user + cpu.system) / 1000 / Math.max(1, done);
+process.stdout.write(`${JSON.stringify({ perSec: done / elapsed, cpuMsPerHash, concurrency, params: { memoryKiB: params.memoryCost, iterations: params.timeCost, parallelism: params.parallelism } })}\n`);

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,9 +56,11 @@ function startChild(cmd: string, args: string[], env: Record<string, string>, re
 /** Our server, built (`dist/`) and started as in production: `node dist/src/main.js`. */
 export async function startIdp(port: number, databaseUrl: string, secretKey: string, cpus: string | undefined, env: Record<string, string> = {}): Promise<Child> {
   await exec(process.execPath, ['scripts/build-if-needed.mjs'], { cwd: root });
+  // IDP_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops
+  const profile = process.env.IDP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.IDP_BENCH_PROFILE}`] : [];
   return startChild(
     process.execPath,
-    ['dist/src/main.js'],
+    [...profile, 'dist/src/main.js'],
     {
       NODE_ENV: 'test',
       PORT: String(port),
@@ -95,14 +97,33 @@ export async function runLoad(job: Job, cpus: string | undefined): Promise<JobRe
   return JSON.parse(stdout.trim().split('\n').pop()!) as JobResult;
 }
 
-export async function argon2Ceiling(seconds: number, cpus: string | undefined): Promise<{ perSec: number; concurrency: number }> {
+export async function argon2Ceiling(seconds: number, cpus: string | undefined): Promise<{ perSec: number; concurrency: number; cpuMsPerHash: number }> {
   const [c, a] = pinned(cpus, process.execPath, ['--import', 'tsx', 'bench/argon2-ceiling.ts', String(seconds)]);
   const { stdout } = await exec(c, a, { cwd: root });
-  return JSON.parse(stdout.trim()) as { perSec: number; concurrency: number };
+  return JSON.parse(stdout.trim()) as { perSec: number; concurrency: number; cpuMsPerHash: number };
 }
 
 /** Writes counted by the server (idp_db_statements_total{kind="write"}). */
 export async function dbWrites(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   return Number(/idp_db_statements_total\{kind="write"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+const CLOCK_TICKS_PER_SEC = 100; // Linux USER_HZ
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from
+ * /proc/<pid>/stat; undefined where there is no /proc. CPU per operation is steadier than
+ * operations per second on a machine shared with other work.
+ */
+export function cpuMillis(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may contain spaces: count fields after its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+  } catch {
+    return undefined;
+  }
 }

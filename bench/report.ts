@@ -13,6 +13,8 @@ export interface BenchRun {
 
 export interface Baselines {
   argon2PerSec?: number;
+  /** CPU time per verification in the ceiling run, ms */
+  argon2CpuMs?: number;
   bare: Partial<Record<Scenario, JobResult>>;
 }
 
@@ -23,6 +25,12 @@ const MAX_WRITES: Partial<Record<Scenario, number>> = { signin: 10, 'signin-reme
 function ceiling(s: Scenario, b: Baselines): number | undefined {
   return s === 'signin' || s === 'signin-remembered' ? b.argon2PerSec : b.bare[s]?.perSec;
 }
+
+/** CPU per operation of the ceiling (argon2id verification, or bare oidc-provider's request). */
+function ceilingCpu(s: Scenario, b: Baselines): number | undefined {
+  return s === 'signin' || s === 'signin-remembered' ? b.argon2CpuMs : b.bare[s]?.cpuMsPerOp;
+}
+const ms3 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(n >= 10 ? 1 : 3));
 
 const f0 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const pct = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : `${(n * 100).toFixed(0)} %`);
@@ -67,12 +75,14 @@ export function checks(runs: BenchRun[], b: Baselines): Check[] {
 }
 
 export function table(runs: BenchRun[], b: Baselines): string {
-  const head = ['engine', 'users', 'scenario', 'per s', 'p50 ms', 'p99 ms', 'p99 ms @½', 'writes/op', 'vs ceiling', 'ceiling/s', 'errors'];
+  // CPU ms/op: the server's CPU time (all threads) per operation; "CPU vs ceiling" is the
+  // ceiling's CPU per operation over ours — the same ratio as "vs ceiling", steadier on a busy machine
+  const head = ['engine', 'users', 'scenario', 'per s', 'p50 ms', 'p99 ms', 'p99 ms @½', 'writes/op', 'vs ceiling', 'ceiling/s', 'CPU ms/op', 'CPU vs ceiling', 'errors'];
   const rows: string[][] = [];
   for (const [s, r] of Object.entries(b.bare) as [Scenario, JobResult][]) {
-    rows.push(['bare oidc-provider', '–', s, f0(r.perSec), f0(r.p50), f0(r.p99), '–', '–', '100 %', f0(r.perSec), String(r.errors)]);
+    rows.push(['bare oidc-provider', '–', s, f0(r.perSec), f0(r.p50), f0(r.p99), '–', '–', '100 %', f0(r.perSec), ms3(r.cpuMsPerOp), '100 %', String(r.errors)]);
   }
-  if (b.argon2PerSec) rows.push(['argon2id verify', '–', 'hash', f0(b.argon2PerSec), '–', '–', '–', '–', '100 %', f0(b.argon2PerSec), '0']);
+  if (b.argon2PerSec) rows.push(['argon2id verify', '–', 'hash', f0(b.argon2PerSec), '–', '–', '–', '–', '100 %', f0(b.argon2PerSec), ms3(b.argon2CpuMs), '100 %', '0']);
   for (const run of runs) {
     for (const [s, m] of Object.entries(run.results) as [Scenario, Measured][]) {
       const c = ceiling(s, b);
@@ -87,6 +97,8 @@ export function table(runs: BenchRun[], b: Baselines): string {
         m.peak.writesPerOp === undefined ? '–' : m.peak.writesPerOp.toFixed(1),
         c ? pct(m.peak.perSec / c) : '–',
         f0(c),
+        ms3(m.peak.cpuMsPerOp),
+        ceilingCpu(s, b) && m.peak.cpuMsPerOp ? pct(ceilingCpu(s, b)! / m.peak.cpuMsPerOp) : '–',
         String(m.peak.errors + (m.half?.errors ?? 0)),
       ]);
     }

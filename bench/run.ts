@@ -10,7 +10,7 @@ import { basicAuth, createClient } from './load/client.js';
 import type { Fixture, JobResult, Scenario } from './load/fixture.js';
 import { accessToken } from './load/scenarios.js';
 import { type BenchOptions, parseOptions } from './options.js';
-import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
+import { argon2Ceiling, benchTmp, type Child, cpuMillis, dbWrites, runLoad, startBare, startIdp } from './processes.js';
 import { type Baselines, type BenchRun, type Measured, checks, table } from './report.js';
 import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
 import { runWrk, type WrkRequest } from './wrk.js';
@@ -37,9 +37,10 @@ function usersFor(f: Fixture, part: 0 | 1): Fixture {
   return { ...f, users: part === 0 ? f.users.slice(0, mid) : f.users.slice(mid) };
 }
 
-async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boolean): Promise<Measured> {
+async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boolean, pid: number | undefined): Promise<Measured> {
   const concurrency = s.startsWith('signin') ? o.signinConcurrency : o.concurrency;
   let peak: JobResult;
+  const cpuBefore = cpuMillis(pid);
   if (o.tool === 'wrk' && WRK_SCENARIOS.includes(s)) {
     const req = await wrkRequest(s, f);
     const before = f.mintPath ? undefined : await dbWrites(f.base);
@@ -48,6 +49,8 @@ async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boole
   } else {
     peak = await runLoad({ scenario: s, fixture: usersFor(f, 0), concurrency, durationSec: o.duration }, o.loadCpus || undefined);
   }
+  const cpuAfter = cpuMillis(pid);
+  if (cpuBefore !== undefined && cpuAfter !== undefined) peak.cpuMsPerOp = (cpuAfter - cpuBefore) / Math.max(1, peak.completed + peak.errors);
   log(`${s}: ${peak.perSec.toFixed(0)}/s p50 ${n(peak.p50)} ms p99 ${n(peak.p99)} ms${peak.errors ? ` errors ${peak.errors} (${peak.errorSample})` : ''}`);
   if (!halfRate || peak.perSec <= 0) return { peak };
   const half = await runLoad({ scenario: s, fixture: usersFor(f, 1), concurrency: 256, durationSec: o.duration, rate: peak.perSec / 2 }, o.loadCpus || undefined);
@@ -60,6 +63,7 @@ async function baselines(o: BenchOptions): Promise<Baselines> {
   if (!o.baselines) return b;
   const a = await argon2Ceiling(Math.min(o.duration, 10), o.serverCpus || undefined);
   b.argon2PerSec = a.perSec;
+  b.argon2CpuMs = a.cpuMsPerHash;
   log(`argon2id ceiling: ${a.perSec.toFixed(1)}/s with ${a.concurrency} in flight`);
   const secrets = { web: randomBytes(12).toString('hex'), service: randomBytes(12).toString('hex') };
   const port = await freePortFor();
@@ -74,7 +78,7 @@ async function baselines(o: BenchOptions): Promise<Baselines> {
     await runLoad({ scenario: 'cc', fixture: f, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
     for (const s of o.scenarios.filter((x) => !x.startsWith('signin'))) {
       log(`bare oidc-provider ${s}`);
-      b.bare[s] = (await measure(s, f, o, false)).peak;
+      b.bare[s] = (await measure(s, f, o, false, bare.process.pid)).peak;
     }
   } finally {
     await bare.stop();
@@ -97,7 +101,7 @@ async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOp
     const run: BenchRun = { engine, users, results: {} };
     for (const s of o.scenarios) {
       log(`${engine}/${users} ${s}`);
-      run.results[s] = await measure(s, f, o, o.halfRate);
+      run.results[s] = await measure(s, f, o, o.halfRate, server.process.pid);
     }
     return run;
   } finally {

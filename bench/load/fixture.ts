@@ -37,4 +37,6 @@ export interface JobResult {
   max: number;
   /** database writes per completed operation during the timed part (our server only) */
   writesPerOp?: number;
+  /** the server's CPU time (all threads) per operation during the timed part, ms */
+  cpuMsPerOp?: number;
 }
