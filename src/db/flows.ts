@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { execute, selectRows } from './raw.js';
 
 /** A login flow: the server-side state of one interaction, so any instance can continue it. */
 export interface Flow<Data = Record<string, unknown>> {
@@ -25,26 +26,22 @@ interface FlowRow {
 
 export type FlowRepository = ReturnType<typeof createFlowRepository>;
 
+// Constant SQL (src/db/raw.ts): every step of every sign-in runs these.
+const SQL = {
+  create:
+    'insert into login_flows (uid, state, org_id, user_id, data, created_at, updated_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (uid) do nothing',
+  find: 'select * from login_flows where uid = ?',
+  advance: 'update login_flows set state = ?, org_id = ?, user_id = ?, data = ?, updated_at = ? where uid = ? and state = ? and expires_at >= ?',
+} as const;
+
 export function createFlowRepository(knex: Knex) {
   const table = () => knex<FlowRow>('login_flows');
   return {
     async create(flow: Flow): Promise<void> {
-      await table()
-        .insert({
-          uid: flow.uid,
-          state: flow.state,
-          org_id: flow.orgId,
-          user_id: flow.userId,
-          data: JSON.stringify(flow.data),
-          created_at: flow.createdAt,
-          updated_at: flow.updatedAt,
-          expires_at: flow.expiresAt,
-        })
-        .onConflict('uid')
-        .ignore();
+      await execute(knex, SQL.create, [flow.uid, flow.state, flow.orgId, flow.userId, JSON.stringify(flow.data), flow.createdAt, flow.updatedAt, flow.expiresAt]);
     },
     async find(uid: string): Promise<Flow | undefined> {
-      const row = await table().where({ uid }).first();
+      const [row] = await selectRows<FlowRow>(knex, SQL.find, [uid]);
       if (!row || Number(row.expires_at) < Date.now()) return undefined;
       return {
         uid: row.uid,
@@ -62,20 +59,12 @@ export function createFlowRepository(knex: Knex) {
      * the same step cannot both advance it. Returns false when it had already moved.
      */
     async advance(uid: string, fromState: string, next: Pick<Flow, 'state' | 'orgId' | 'userId' | 'data'>): Promise<boolean> {
-      const changed = await table()
-        .where({ uid, state: fromState })
-        .andWhere('expires_at', '>=', Date.now())
-        .update({
-          state: next.state,
-          org_id: next.orgId,
-          user_id: next.userId,
-          data: JSON.stringify(next.data),
-          updated_at: Date.now(),
-        });
+      const now = Date.now();
+      const changed = await execute(knex, SQL.advance, [next.state, next.orgId, next.userId, JSON.stringify(next.data), now, uid, fromState, now]);
       return changed === 1;
     },
     async remove(uid: string): Promise<void> {
-      await table().where({ uid }).delete();
+      await execute(knex, 'delete from login_flows where uid = ?', [uid]);
     },
     async purgeExpired(now = Date.now()): Promise<number> {
       return table().where('expires_at', '<', now).delete();

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { execute, selectRows } from './raw.js';
 
 export interface PayloadRow {
   type: string;
@@ -19,20 +20,7 @@ export interface StoredPayload {
 
 export type OidcPayloadRepository = ReturnType<typeof createOidcPayloadRepository>;
 
-/** Rows of a `knex.raw` select: PostgreSQL wraps them in a result object, SQLite does not. */
-export function rawRows<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
-
-/** Rows changed by a `knex.raw` UPDATE or DELETE (PostgreSQL: rowCount; SQLite: changes). */
-export function rawChanges(result: unknown): number {
-  const r = result as { rowCount?: number | null; changes?: number };
-  return Number(r.rowCount ?? r.changes ?? 0);
-}
-
-// Constant SQL through knex.raw: on the token endpoints, building and compiling these
-// statements with the query builder cost more than running them (docs/performance.md).
-// Plain ANSI SQL with `?` placeholders that both SQLite and PostgreSQL accept.
+// Constant SQL (src/db/raw.ts): the statements of the token endpoints.
 const LIVE = '(expires_at is null or expires_at > ?)';
 const SQL = {
   upsert:
@@ -55,13 +43,12 @@ export function createOidcPayloadRepository(knex: Knex) {
     q.andWhere((w: Knex.QueryBuilder) => w.whereNull('expires_at').orWhere('expires_at', '>', Date.now()));
   const toStored = (row: Pick<PayloadRow, 'payload' | 'consumed_at'> | undefined): StoredPayload | undefined =>
     row && { payload: JSON.parse(row.payload) as Record<string, unknown>, consumedAt: row.consumed_at === null ? null : Number(row.consumed_at) };
-  const one = async (sql: string, bindings: unknown[]) =>
-    toStored(rawRows<Pick<PayloadRow, 'payload' | 'consumed_at'>>(await knex.raw(sql, bindings as Knex.RawBinding[]))[0]);
+  const one = async (sql: string, bindings: unknown[]) => toStored((await selectRows<Pick<PayloadRow, 'payload' | 'consumed_at'>>(knex, sql, bindings))[0]);
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
   return {
     async upsert(type: string, id: string, payload: Record<string, unknown>, expiresInSeconds?: number): Promise<void> {
-      await knex.raw(SQL.upsert, [
+      await execute(knex, SQL.upsert, [
         type,
         id,
         JSON.stringify(payload),
@@ -85,16 +72,16 @@ export function createOidcPayloadRepository(knex: Knex) {
     },
     /** Marks a payload consumed unless it already is: of two racing uses, exactly one wins. */
     async consumeOnce(type: string, id: string): Promise<boolean> {
-      return rawChanges(await knex.raw(SQL.consumeOnce, [Date.now(), type, id])) === 1;
+      return (await execute(knex, SQL.consumeOnce, [Date.now(), type, id])) === 1;
     },
     async consume(type: string, id: string): Promise<void> {
-      await knex.raw(SQL.consume, [Date.now(), type, id]);
+      await execute(knex, SQL.consume, [Date.now(), type, id]);
     },
     async destroy(type: string, id: string): Promise<void> {
-      await knex.raw(SQL.destroy, [type, id]);
+      await execute(knex, SQL.destroy, [type, id]);
     },
     async revokeByGrantId(grantId: string): Promise<void> {
-      await knex.raw(SQL.revokeByGrantId, [grantId]);
+      await execute(knex, SQL.revokeByGrantId, [grantId]);
     },
     async purgeExpired(now = Date.now()): Promise<number> {
       return table().where('expires_at', '<', now).delete();

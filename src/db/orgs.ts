@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { type Organisation, type OrgSettings, normaliseOrgCode, orgSettingsSchema } from '../model.js';
 import { randomId } from '../util/ids.js';
+import { selectRows } from './raw.js';
 
 interface OrgRow {
   id: string;
@@ -11,12 +12,34 @@ interface OrgRow {
   updated_at: number;
 }
 
+/** Parsed settings by their stored JSON: every userinfo and sign-in reads its organisation. */
+const parsedSettings = new Map<string, OrgSettings>();
+
+function settingsOf(json: string): OrgSettings {
+  let settings = parsedSettings.get(json);
+  if (!settings) {
+    // frozen: one parsed object is shared by every reader of the same settings
+    settings = deepFreeze(orgSettingsSchema.parse(JSON.parse(json)));
+    if (parsedSettings.size >= 1000) parsedSettings.delete(parsedSettings.keys().next().value!);
+    parsedSettings.set(json, settings);
+  }
+  return settings;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function toOrg(row: OrgRow): Organisation {
   return {
     id: row.id,
     code: row.code,
     name: row.name,
-    settings: orgSettingsSchema.parse(JSON.parse(row.settings)),
+    settings: settingsOf(row.settings),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -41,11 +64,11 @@ export function createOrgRepository(knex: Knex) {
       return toOrg(row);
     },
     async findByCode(code: string): Promise<Organisation | undefined> {
-      const row = await table().where({ code: normaliseOrgCode(code) }).first();
+      const [row] = await selectRows<OrgRow>(knex, 'select * from organisations where code = ?', [normaliseOrgCode(code)]);
       return row && toOrg(row);
     },
     async findById(id: string): Promise<Organisation | undefined> {
-      const row = await table().where({ id }).first();
+      const [row] = await selectRows<OrgRow>(knex, 'select * from organisations where id = ?', [id]);
       return row && toOrg(row);
     },
     async list(): Promise<Organisation[]> {

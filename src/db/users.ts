@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { selectRows } from './raw.js';
 import { type Locale, type Role, type User, usernameKey } from '../model.js';
 import { randomId } from '../util/ids.js';
 
@@ -87,11 +88,12 @@ export function createUserRepository(knex: Knex) {
       return toUser(row);
     },
     async findById(id: string): Promise<User | undefined> {
-      const row = await table().where({ id }).first();
+      // constant SQL (src/db/raw.ts): every token's userinfo and every sign-in look users up
+      const [row] = await selectRows<UserRow>(knex, 'select * from users where id = ?', [id]);
       return row && toUser(row);
     },
     async findByUsername(orgId: string, username: string): Promise<User | undefined> {
-      const row = await table().where({ org_id: orgId, username_key: usernameKey(username) }).first();
+      const [row] = await selectRows<UserRow>(knex, 'select * from users where org_id = ? and username_key = ?', [orgId, usernameKey(username)]);
       return row && toUser(row);
     },
     async listByOrg(orgId: string): Promise<User[]> {

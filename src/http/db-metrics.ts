@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { rawChanges } from '../db/oidc-payloads.js';
+import { rawChanges } from '../db/raw.js';
 
 const WRITE = /^\s*(insert|update|delete|replace)\b|^\s*with\b[\s\S]*\b(insert|update|delete)\b/i;
 

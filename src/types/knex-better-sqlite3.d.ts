@@ -7,6 +7,7 @@ declare module 'knex/lib/dialects/better-sqlite3/index.js' {
     destroyRawConnection(connection: unknown): Promise<void>;
     _query(connection: unknown, obj: { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }): Promise<unknown>;
     _formatBindings(bindings: unknown[] | undefined): unknown[];
+    pool: unknown;
   }
   export default Client_BetterSQLite3;
 }

@@ -1,0 +1,43 @@
+import type { Knex } from 'knex';
+import { CachingBetterSqlite3Client } from './sqlite-client.js';
+
+/**
+ * Constant SQL for the hot paths (token endpoints, sign-in lookups). Building and compiling
+ * statements with knex's query builder cost more than running them, and on SQLite so did
+ * knex's pool and runner (docs/performance.md). Plain SQL with `?` placeholders that both
+ * SQLite and PostgreSQL accept; SQL stays in the repositories.
+ */
+
+/** Rows of a `knex.raw` select: PostgreSQL wraps them in a result object, SQLite does not. */
+export function rawRows<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
+}
+
+/** Rows changed by a `knex.raw` UPDATE or DELETE (PostgreSQL: rowCount; SQLite: changes). */
+export function rawChanges(result: unknown): number {
+  const r = result as { rowCount?: number | null; changes?: number };
+  return Number(r.rowCount ?? r.changes ?? 0);
+}
+
+function direct(knex: Knex, sql: string, bindings: unknown[]) {
+  const client = knex.client as unknown;
+  if (!(client instanceof CachingBetterSqlite3Client)) return undefined;
+  const result = client.runDirect(sql, bindings);
+  // the statement metrics (src/http/db-metrics.ts) listen for knex's own event
+  if (result) knex.emit('query-response', 'rows' in result ? result.rows : result, { sql });
+  return result;
+}
+
+/** The rows of a SELECT. */
+export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]): Promise<T[]> {
+  const result = direct(knex, sql, bindings);
+  if (result) return (result as { rows: T[] }).rows;
+  return rawRows<T>(await knex.raw(sql, bindings as Knex.RawBinding[]));
+}
+
+/** Runs an INSERT, UPDATE or DELETE; resolves to the number of rows changed. */
+export async function execute(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
+  const result = direct(knex, sql, bindings);
+  if (result) return (result as { changes: number }).changes;
+  return rawChanges(await knex.raw(sql, bindings as Knex.RawBinding[]));
+}
