@@ -77,7 +77,9 @@ class TotpUsers {
       const user = this.users[this.i++ % this.users.length]!;
       if (!needCode) return user;
       const now = currentStep();
-      const step = Math.max(now - 1, (this.lastStep.get(user.username) ?? -Infinity) + 1);
+      // not the previous step: by the time the code is submitted (after the password page,
+      // hundreds of ms under load) a new step may have begun, and now - 2 is refused
+      const step = Math.max(now, (this.lastStep.get(user.username) ?? -Infinity) + 1);
       if (step > now + 1) continue;
       this.lastStep.set(user.username, step);
       return { ...user, step };
