@@ -1,16 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generatePrivateJwk } from '../crypto/key-pair.js';
 import type { ClientMetadata } from '../db/clients.js';
 import type { Services } from '../services.js';
 import { CliUsageError } from './args.js';
 
 /** Throwaway signing keys: validation needs one per enabled algorithm, never a stored one. */
 function throwawayJwks() {
-  const pairs = [
-    ['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })],
-    ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })],
-    ['EdDSA', generateKeyPairSync('ed25519')],
-  ] as const;
-  return pairs.map(([alg, pair], i) => ({ ...pair.privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid: `cli-${i}` }));
+  return (['RS256', 'ES256', 'EdDSA'] as const).map((alg, i) => ({ ...generatePrivateJwk(alg), alg, use: 'sig', kid: `cli-${i}` }));
 }
 
 /**

@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { randomBytes, type JsonWebKey } from 'node:crypto';
+import { generatePrivateJwk } from '../crypto/key-pair.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { KeyRepository, NewKey, StoredKey } from '../db/keys.js';
 import { randomId } from '../util/ids.js';
@@ -8,13 +9,7 @@ const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 function generateJwk(alg: SigningAlg): JsonWebKey {
-  const pair =
-    alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('ed25519');
-  return pair.privateKey.export({ format: 'jwk' });
+  return generatePrivateJwk(alg);
 }
 
 function newKeySet(box: SecretBox, now: number, notBefore: number): NewKey[] {

@@ -1,4 +1,5 @@
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { generateDetachedKeyPair } from '../../src/crypto/key-pair.js';
 
 /**
  * A software FIDO2 authenticator for HTTP-level tests: it builds real WebAuthn
@@ -86,7 +87,7 @@ export class SoftAuthenticator {
 
   /** An answer to navigator.credentials.create() for the given options JSON. */
   register(options: { challenge: string; user: { id: string } }, opts: CeremonyOptions = {}) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = generateDetachedKeyPair('ES256');
     const id = randomBytes(32);
     const credential: SoftCredential = { id, privateKey, publicKey, counter: 0, userHandle: options.user.id };
     this.credentials.push(credential);
