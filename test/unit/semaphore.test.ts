@@ -38,22 +38,25 @@ describe('semaphore', () => {
   });
 
   it('a caller arriving while a slot is handed over does not take it too', async () => {
-    const run = createSemaphore(1);
-    const t = tasks();
-    const first = run(t.task('a'));
-    const second = run(t.task('b'));
-    await t.tick();
-    t.release.get('a')!();
-    // arrives in the same turn as the hand-over to "b"
-    const third = run(t.task('c'));
-    await t.tick();
-    assert.equal(t.most(), 1, 'never two at once');
-    assert.deepEqual(t.order, ['a', 'b']);
-    t.release.get('b')!();
-    await t.tick();
-    t.release.get('c')!();
-    await Promise.all([first, second, third]);
-    assert.deepEqual(t.order, ['a', 'b', 'c']);
+    // the hand-over spans a few microtasks; a caller arriving at each depth of them in turn
+    for (let depth = 0; depth < 12; depth++) {
+      const run = createSemaphore(1);
+      const t = tasks();
+      const first = run(t.task('a'));
+      const second = run(t.task('b'));
+      await t.tick();
+      t.release.get('a')!();
+      for (let i = 0; i < depth; i++) await Promise.resolve();
+      const third = run(t.task('c'));
+      await t.tick();
+      assert.equal(t.most(), 1, `two tasks at once when the third caller came ${depth} microtasks after the release`);
+      assert.deepEqual(t.order, ['a', 'b']);
+      t.release.get('b')!();
+      await t.tick();
+      t.release.get('c')!();
+      await Promise.all([first, second, third]);
+      assert.deepEqual(t.order, ['a', 'b', 'c']);
+    }
   });
 
   it('frees the slot when a task fails', async () => {
