@@ -1,26 +1,27 @@
 // What short-lived storage and throttling cost on PostgreSQL (and SQLite) against Redis,
-// and how much of a sign-in or a token request Redis could save at most.
-// `npm run bench:stores [-- --seconds=1 --concurrency=1,16]`: ~80 s; prints tables and
+// and how much of a sign-in or a token request Redis saves — modelled per call, and
+// measured on the server with and without IDP_REDIS_URL.
+// `npm run bench:stores [-- --seconds=0.6 --concurrency=1,16]`: ~2 min; prints tables and
 // writes bench/results/store-cost.json. Never part of `npm test`; needs PostgreSQL
-// (IDP_BENCH_DATABASE_URL, a database of its own is created and dropped) and Redis
-// (IDP_BENCH_REDIS_URL; only keys under a random prefix are written, and deleted after).
+// (IDP_BENCH_DATABASE_URL: databases of its own are created and dropped) and Redis
+// (IDP_BENCH_REDIS_URL: only keys under a random prefix are written, and deleted after).
 //
-// 1. Per operation, with 1 and 16 concurrent callers, interleaved (PostgreSQL, PostgreSQL
-//    with synchronous_commit=off, SQLite, Redis back to back for every cell, so a
-//    neighbour's load hits all of them alike):
-//    - oidc-provider payloads: upsert / find / consume / destroy through our real
-//      repository (createOidcPayloadRepository over knex) against what a Redis adapter does
-//      (MULTI SET…EX [+ grant index]; MGET; a Lua consume that wins once; DEL);
-//    - the throttle of a sign-in: check (`get([account, address])`), clear (a success),
-//      fail (`recordFailure` on both keys, as passwordLogin does) through createThrottle,
-//      against rate-limiter-flexible's RateLimiterRedis (get ×2, delete, consume ×2).
-// 2. A census: the real server (in this process, on PostgreSQL) serves complete sign-ins
-//    (password + TOTP + code exchange), code exchanges, refreshes, client credentials,
-//    userinfo and introspection; every call to the payload and throttle repositories is
-//    counted by model, and each request is timed alone and under load.
-// 3. The bound: Σ calls × (PostgreSQL − Redis) per operation, against the request's time —
-//    for every model moved, and for the short-lived ones only (Session, Grant and
-//    RefreshToken staying on PostgreSQL, the source of truth).
+// 1. Per operation, with 1 and 16 concurrent callers, interleaved in rounds (PostgreSQL,
+//    PostgreSQL with synchronous_commit=off, SQLite, Redis take turns, so a neighbour's
+//    load hits all of them alike); latency, throughput, and CPU of this process and of the
+//    server process(es):
+//    - oidc-provider payloads: upsert / find / consume / destroy through our payload
+//      repository over knex, and through the one IDP_REDIS_URL uses (src/db/redis.ts);
+//    - the throttle of a sign-in through createThrottle: check (`get([account, address])`),
+//      clear (a success), fail (`recordFailure` on both keys, as passwordLogin does), over
+//      the database's repository and the Redis one; rate-limiter-flexible's
+//      RateLimiterRedis (get ×2, delete, consume ×2) alongside for reference.
+// 2. A census: the real server (in this process) serves complete sign-ins (password + TOTP +
+//    code exchange), code exchanges, refreshes, client credentials, userinfo and
+//    introspection; every call to the payload and throttle repositories is counted by
+//    model and timed inside the requests; each request is timed alone and under load.
+//    Three passes: PostgreSQL; PostgreSQL with synchronous_commit=off; PostgreSQL + Redis.
+// 3. The bound (calls × per-call differences) and the direct comparison of passes 1 and 3.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,10 +32,12 @@ import knexFactory, { type Knex } from 'knex';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { defaults } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
+import { createPasswordHasher } from '../src/auth/passwords.js';
 import { createThrottle } from '../src/auth/throttle.js';
 import { connect, migrate } from '../src/db/connect.js';
-import { createOidcPayloadRepository } from '../src/db/oidc-payloads.js';
-import { createThrottleRepository } from '../src/db/throttles.js';
+import { createOidcPayloadRepository, type OidcPayloadRepository } from '../src/db/oidc-payloads.js';
+import { createRedisPayloadStore, createRedisThrottleRepository } from '../src/db/redis.js';
+import { createThrottleRepository, type ThrottleRepository } from '../src/db/throttles.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { createClient } from './load/client.js';
@@ -55,14 +58,14 @@ for (const a of process.argv.slice(2)) {
   if (!known.some((k) => a.startsWith(`--${k}=`))) {
     process.stderr.write(
       `unknown option ${a}\noptions: --pg-url=postgres://… (IDP_BENCH_DATABASE_URL) --redis-url=redis://… (IDP_BENCH_REDIS_URL)\n` +
-        '         --seconds=1 (per cell) --concurrency=1,16 --out=bench/results/store-cost.json\n',
+        '         --seconds=0.6 (per cell) --concurrency=1,16 --out=bench/results/store-cost.json\n',
     );
     process.exit(2);
   }
 }
 const PG_URL = option('pg-url', process.env.IDP_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const REDIS_URL = option('redis-url', process.env.IDP_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const SECONDS = Number(option('seconds', '1'));
+const SECONDS = Number(option('seconds', '0.6'));
 const CONCURRENCY = option('concurrency', '1,16').split(',').map(Number);
 const OUT = option('out', 'bench/results/store-cost.json');
 if (!(SECONDS > 0) || CONCURRENCY.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('bad --seconds or --concurrency');
@@ -224,53 +227,8 @@ interface PayloadStore {
   destroy(type: string, id: string): Promise<void>;
 }
 
-/**
- * What an IDP_REDIS_URL adapter would do per call (after oidc-provider's example Redis
- * adapter, with an atomic consume): one round trip each.
- */
-function redisPayloadStore(redis: Redis, prefix: string): PayloadStore {
-  const key = (type: string, id: string) => `${prefix}${type}:${id}`;
-  const consumedKey = (type: string, id: string) => `${prefix}consumed:${type}:${id}`;
-  // marks a live payload consumed unless it already is (of two racing uses one wins); the
-  // marker lives exactly as long as the payload
-  redis.defineCommand('benchConsume', {
-    numberOfKeys: 2,
-    lua: `local ttl = redis.call('pttl', KEYS[1])
-if ttl == -2 then return 0 end
-local ok
-if ttl > 0 then ok = redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ttl) else ok = redis.call('set', KEYS[2], ARGV[1], 'NX') end
-if ok then return 1 end
-return 0`,
-  });
-  const consume = (redis as unknown as { benchConsume(a: string, b: string, now: string): Promise<number> }).benchConsume.bind(redis);
-  return {
-    async upsert(type, id, payload, expiresIn) {
-      const k = key(type, id);
-      const m = redis.multi().set(k, JSON.stringify(payload), 'EX', expiresIn);
-      if (typeof payload.grantId === 'string') {
-        // revokeByGrantId needs every key of a grant; the list lives as long as its longest member
-        const g = `${prefix}grant:${payload.grantId}`;
-        m.rpush(g, k).expire(g, expiresIn, 'GT').expire(g, expiresIn, 'NX');
-      }
-      if (typeof payload.uid === 'string') m.set(`${prefix}uid:${type}:${payload.uid}`, id, 'EX', expiresIn);
-      await m.exec();
-    },
-    async find(type, id) {
-      const [data, consumed] = await redis.mget(key(type, id), consumedKey(type, id));
-      if (!data) return undefined;
-      // what the adapter hands oidc-provider: the payload, with `consumed` once consumed
-      const payload = JSON.parse(data) as Record<string, unknown>;
-      return { payload: consumed ? { ...payload, consumed: Number(consumed) } : payload, consumed: consumed !== null };
-    },
-    consume: (type, id) => consume(key(type, id), consumedKey(type, id), String(Math.floor(Date.now() / 1000))),
-    async destroy(type, id) {
-      await redis.del(key(type, id), consumedKey(type, id));
-    },
-  };
-}
-
-function knexPayloadStore(knex: Knex): PayloadStore {
-  const repo = createOidcPayloadRepository(knex);
+/** The four calls timed, through a payload repository: ours on knex, or the one IDP_REDIS_URL uses. */
+function repoPayloadStore(repo: Pick<OidcPayloadRepository, 'upsert' | 'find' | 'consume' | 'destroy'>): PayloadStore {
   return {
     upsert: repo.upsert,
     async find(type, id) {
@@ -291,8 +249,8 @@ interface ThrottleStore {
   failures(account: string): Promise<number>;
 }
 
-function knexThrottleStore(knex: Knex): ThrottleStore {
-  const repo = createThrottleRepository(knex);
+/** The sign-in's throttle through createThrottle, over the database's repository or the one IDP_REDIS_URL uses. */
+function repoThrottleStore(repo: ThrottleRepository): ThrottleStore {
   const throttle = createThrottle(repo, defaults.throttle);
   return {
     check: (a, ip) => throttle.lockedUntil([a, ip]),
@@ -302,8 +260,8 @@ function knexThrottleStore(knex: Knex): ThrottleStore {
   };
 }
 
-/** rate-limiter-flexible as its brute-force recipe uses it: a limiter per key kind. */
-function redisThrottleStore(redis: Redis, prefix: string): ThrottleStore {
+/** For reference, rate-limiter-flexible as its brute-force recipe uses it: a limiter per key kind. */
+function rateLimiterFlexibleStore(redis: Redis, prefix: string): ThrottleStore {
   const t = defaults.throttle;
   const account = new RateLimiterRedis({
     storeClient: redis,
@@ -341,15 +299,21 @@ function redisThrottleStore(redis: Redis, prefix: string): ThrottleStore {
  * last fraction of a second of writes (never consistency). That is the durability Redis
  * offers without an fsync'ed append-only file: the like-for-like alternative.
  */
-type StoreName = 'postgres' | 'pgAsync' | 'sqlite' | 'redis';
-const STORES: StoreName[] = ['postgres', 'pgAsync', 'sqlite', 'redis'];
+type PayloadStoreName = 'postgres' | 'pgAsync' | 'sqlite' | 'redis';
+/** `redis`: the repositories IDP_REDIS_URL uses (src/db/redis.ts); `rlf`: rate-limiter-flexible, for the throttle only */
+type StoreName = PayloadStoreName | 'rlf';
+const PAYLOAD_STORES: PayloadStoreName[] = ['postgres', 'pgAsync', 'sqlite', 'redis'];
+const THROTTLE_STORES: StoreName[] = [...PAYLOAD_STORES, 'rlf'];
 type OpName = `payload.${'upsert' | 'find' | 'consume' | 'destroy'}` | `throttle.${'check' | 'clear' | 'fail'}`;
-type PerOp = Record<OpName, Record<string /* concurrency */, Record<StoreName, Cell>>>;
+type Cells = Record<PayloadStoreName, Cell> & { rlf?: Cell };
+type PerOp = Record<OpName, Record<string /* concurrency */, Cells>>;
 
-async function selfCheck(name: StoreName, p: PayloadStore, t: ThrottleStore): Promise<void> {
-  const fail = (what: string) => {
-    throw new Error(`${name}: ${what}`);
-  };
+function failCheck(name: StoreName, what: string): never {
+  throw new Error(`${name}: ${what}`);
+}
+
+async function checkPayloads(name: StoreName, p: PayloadStore): Promise<void> {
+  const fail = (what: string) => failCheck(name, what);
   const id = `check-${randomBytes(6).toString('hex')}`;
   await p.upsert('AuthorizationCode', id, codePayload(id, 'check-grant'), 60);
   const found = await p.find('AuthorizationCode', id);
@@ -358,6 +322,11 @@ async function selfCheck(name: StoreName, p: PayloadStore, t: ThrottleStore): Pr
   if (!(await p.find('AuthorizationCode', id))?.consumed) fail('find after consume');
   await p.destroy('AuthorizationCode', id);
   if (await p.find('AuthorizationCode', id)) fail('find after destroy');
+}
+
+async function checkThrottle(name: StoreName, t: ThrottleStore): Promise<void> {
+  const fail = (what: string) => failCheck(name, what);
+  const id = randomBytes(6).toString('hex');
   const account = `pwd:acct:CHECK:${id}`;
   await t.fail(account, `pwd:ip:check-${id}`);
   await t.fail(account, `pwd:ip:check-${id}`);
@@ -373,38 +342,39 @@ async function selfCheck(name: StoreName, p: PayloadStore, t: ThrottleStore): Pr
 const ROUNDS = 5;
 
 async function perOperation(
-  payloads: Record<StoreName, PayloadStore>,
+  payloads: Record<PayloadStoreName, PayloadStore>,
   throttles: Record<StoreName, ThrottleStore>,
   cpus: Record<StoreName, ServerCpu>,
 ): Promise<PerOp> {
   const out = {} as PerOp;
   const TYPE = 'AuthorizationCode';
-  const cell = async (op: OpName, c: number, work: (s: StoreName) => () => Promise<unknown> | undefined) => {
-    const ops = Object.fromEntries(STORES.map((s) => [s, work(s)])) as Record<StoreName, () => Promise<unknown> | undefined>;
-    const tallies = Object.fromEntries(STORES.map((s) => [s, new Tally()])) as Record<StoreName, Tally>;
+  const cell = async <S extends StoreName>(op: OpName, c: number, stores: S[], work: (s: S) => () => Promise<unknown> | undefined) => {
+    const ops = new Map(stores.map((s) => [s, work(s)]));
+    const tallies = new Map(stores.map((s) => [s, new Tally()]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < STORES.length; k++) {
-        const s = STORES[(r + k) % STORES.length]!;
-        await drive(c, SECONDS / ROUNDS, ops[s], tallies[s], cpus[s]);
+      for (let k = 0; k < stores.length; k++) {
+        const s = stores[(r + k) % stores.length]!;
+        await drive(c, SECONDS / ROUNDS, ops.get(s)!, tallies.get(s), cpus[s]);
       }
     }
-    (out[op] ??= {})[String(c)] = Object.fromEntries(STORES.map((s) => [s, tallies[s].cell()])) as Record<StoreName, Cell>;
+    (out[op] ??= {})[String(c)] = Object.fromEntries(stores.map((s) => [s, tallies.get(s)!.cell()])) as Cells;
   };
 
   // every store does what it is timed for: a broken one would look fast
-  for (const s of STORES) await selfCheck(s, payloads[s], throttles[s]);
+  for (const s of PAYLOAD_STORES) await checkPayloads(s, payloads[s]);
+  for (const s of THROTTLE_STORES) await checkThrottle(s, throttles[s]);
 
   // warm-up: connections opened, statements prepared, code paths compiled
-  for (const s of STORES) {
+  for (const s of PAYLOAD_STORES) {
     await drive(4, 0.3, counting((i) => payloads[s].upsert(TYPE, `warm-${i}`, codePayload(`warm-${i}`, 'warm'), 60)));
     await drive(4, 0.2, counting((i) => payloads[s].find(TYPE, `warm-${i % 50}`)));
-    await drive(4, 0.2, counting((i) => throttles[s].check(`pwd:acct:W:${i % 50}`, `pwd:ip:w${i % 5}`)));
   }
+  for (const s of THROTTLE_STORES) await drive(4, 0.2, counting((i) => throttles[s].check(`pwd:acct:W:${i % 50}`, `pwd:ip:w${i % 5}`)));
 
   for (const c of CONCURRENCY) {
-    const ids: Record<StoreName, string[]> = { postgres: [], pgAsync: [], sqlite: [], redis: [] };
+    const ids: Record<PayloadStoreName, string[]> = { postgres: [], pgAsync: [], sqlite: [], redis: [] };
     const run = randomBytes(4).toString('hex');
-    await cell('payload.upsert', c, (s) =>
+    await cell('payload.upsert', c, PAYLOAD_STORES, (s) =>
       counting((i) => {
         const id = `${run}-${i}`;
         ids[s].push(id);
@@ -412,16 +382,16 @@ async function perOperation(
         return payloads[s].upsert(TYPE, id, codePayload(id, `grant-${run}-${Math.floor(i / 10)}`), 600);
       }),
     );
-    await cell('payload.find', c, (s) => counting((i) => payloads[s].find(TYPE, ids[s][i % ids[s].length]!)));
-    await cell('payload.consume', c, (s) => counting((i) => (i < ids[s].length ? payloads[s].consume(TYPE, ids[s][i]!) : undefined)));
-    await cell('payload.destroy', c, (s) => counting((i) => (i < ids[s].length ? payloads[s].destroy(TYPE, ids[s][i]!) : undefined)));
+    await cell('payload.find', c, PAYLOAD_STORES, (s) => counting((i) => payloads[s].find(TYPE, ids[s][i % ids[s].length]!)));
+    await cell('payload.consume', c, PAYLOAD_STORES, (s) => counting((i) => (i < ids[s].length ? payloads[s].consume(TYPE, ids[s][i]!) : undefined)));
+    await cell('payload.destroy', c, PAYLOAD_STORES, (s) => counting((i) => (i < ids[s].length ? payloads[s].destroy(TYPE, ids[s][i]!) : undefined)));
 
     // throttle: failures first (so checks meet real rows), spread over 5,000 accounts and 500 addresses
     const acct = (i: number) => `pwd:acct:BENCH:user${(i * 7919) % 5000}`;
     const addr = (i: number) => `pwd:ip:10.0.${((i * 31) % 500) >> 8}.${((i * 31) % 500) & 255}`;
-    await cell('throttle.fail', c, (s) => counting((i) => throttles[s].fail(acct(i), addr(i))));
-    await cell('throttle.check', c, (s) => counting((i) => throttles[s].check(acct(i), addr(i))));
-    await cell('throttle.clear', c, (s) => counting((i) => throttles[s].clear(acct(i))));
+    await cell('throttle.fail', c, THROTTLE_STORES, (s) => counting((i) => throttles[s].fail(acct(i), addr(i))));
+    await cell('throttle.check', c, THROTTLE_STORES, (s) => counting((i) => throttles[s].check(acct(i), addr(i))));
+    await cell('throttle.clear', c, THROTTLE_STORES, (s) => counting((i) => throttles[s].clear(acct(i))));
     process.stderr.write(`per-operation figures with ${c} concurrent caller(s) done\n`);
   }
   return out;
@@ -488,116 +458,178 @@ interface Scenario {
   statements: number;
   /** one caller: requests timed, mean and percentiles in ms */
   alone: { n: number; meanMs: number; p50: number; p99: number };
-  /** many callers: throughput and the CPU per request of this process (server and load generator) and of its PostgreSQL backends */
-  loaded?: { concurrency: number; perSec: number; p50: number; cpuMs: { process: number; postgres: number | null } };
-  /** the same requests alone with the server's connections at synchronous_commit=off */
-  asyncCommit?: { meanMs: number; storageMs: Record<string, number> };
+  /** many callers: throughput and the CPU per request of this process (server and load generator) and of the servers behind it */
+  loaded: { concurrency: number; perSec: number; p50: number; cpuMs: { process: number; servers: number | null } };
 }
 
 type ScenarioName = 'signin' | 'code' | 'refresh' | 'cc' | 'userinfo' | 'introspection';
 const SCENARIOS: ScenarioName[] = ['signin', 'code', 'refresh', 'cc', 'userinfo', 'introspection'];
+/** The three servers of the census: PostgreSQL; PostgreSQL with synchronous_commit=off; PostgreSQL + Redis (IDP_REDIS_URL). */
+type Setup = 'pg' | 'pgAsync' | 'pgRedis';
+const SETUPS: Setup[] = ['pg', 'pgAsync', 'pgRedis'];
 
-/**
- * The real server on `db` (PostgreSQL) in this process, its repositories counted, then each
- * scenario: `alone` requests one at a time, then (`loadSeconds` > 0) as many as possible.
- * Run twice: on ordinary connections, and on connections whose commits skip the WAL flush.
- */
-async function censusPass(
-  db: { url: string },
-  f: Fixture,
-  knex: Knex,
-  admin: Knex,
-  opts: { port: number; dataDir: string; loadSeconds: number; errors: string[] },
-): Promise<{ scenarios: Record<ScenarioName, Scenario>; argon2VerifyMs: number }> {
+/** One running server of the census, its repositories counted and timed. */
+interface Instance {
+  f: Fixture;
+  http: ReturnType<typeof createClient>;
+  counts: Counts;
+  clock: StorageClock;
+  statements: () => number;
+  cpu: ServerCpu;
+  close(): Promise<void>;
+}
+
+async function startInstance(db: { url: string }, f: Fixture, knex: Knex, cpu: ServerCpu, dataDir: string, env: Record<string, string> = {}): Promise<Instance> {
   let statements = 0;
   knex.on('query', () => void statements++);
   const config = loadConfig({
     NODE_ENV: 'test',
-    PORT: String(opts.port),
+    PORT: new URL(f.base).port,
     IDP_HOST: '127.0.0.1',
     IDP_ISSUER: f.base,
     IDP_DATABASE_URL: db.url,
     IDP_SECRET_KEY: BENCH_SECRET_KEY,
-    IDP_DATA_DIR: opts.dataDir,
+    IDP_DATA_DIR: dataDir,
     IDP_DEMO: 'false',
     IDP_LOG_LEVEL: 'silent',
+    ...env,
   });
   const running = await startServer(config, createLogger('silent'), { knex });
+  const counts: Counts = new Map();
+  const clock = new StorageClock();
+  countCalls(running.services.repos.payloads, 'payloads', counts, clock);
+  countCalls(running.services.repos.throttles, 'throttles', counts, clock);
   const http = createClient(f.base, 16);
+  return {
+    f,
+    http,
+    counts,
+    clock,
+    statements: () => statements,
+    cpu,
+    async close() {
+      http.close();
+      await running.close();
+    },
+  };
+}
+
+/**
+ * The real server on PostgreSQL three times over (the setups above) in this process, all on
+ * one database. Every scenario runs on the three in rounds, taking turns — alone (one
+ * request at a time), then under load — so the neighbours' load on this shared machine
+ * falls on all three alike.
+ */
+async function census(admin: Knex, redisCpu: ServerCpu): Promise<{ bySetup: Record<Setup, Record<ScenarioName, Scenario>>; argon2VerifyMs: number; errors: string[] }> {
+  const db = await createDatabase('postgres', PG_URL);
+  const dataDir = mkdtempSync(join(tmpdir(), 'idp-store-cost-'));
+  const ports = await Promise.all(SETUPS.map(() => freePortFor()));
+  const bases = ports.map((p) => `http://localhost:${p}`);
+  const errors: string[] = [];
+  const pools: Knex[] = [];
+  const instances: Partial<Record<Setup, Instance>> = {};
+  const prefix = `idp-store-cost:${randomBytes(4).toString('hex')}:`;
   try {
-    const counts: Counts = new Map();
-    const clock = new StorageClock();
-    countCalls(running.services.repos.payloads, 'payloads', counts, clock);
-    countCalls(running.services.repos.throttles, 'throttles', counts, clock);
+    const seeded = await seed(db.url, 1000, 900, bases[0]!);
+    const users = seeded.users!;
+    const third = Math.floor(users.length / 3);
+    const pool = (k: Knex) => (pools.push(k), k);
     const pgCpu = postgresCpu(admin, new URL(db.url).pathname.slice(1));
+    const withRedisCpu: ServerCpu = {
+      async sample() {
+        const [a, b] = await Promise.all([pgCpu.sample(), redisCpu.sample()]);
+        return a === undefined || b === undefined ? undefined : a + b;
+      },
+    };
+    // each setup signs in users of its own: a TOTP code is accepted once per user
+    const fixture = (i: number): Fixture => ({ ...seeded, base: bases[i]!, users: users.slice(i * third, (i + 1) * third) });
+    instances.pg = await startInstance(db, fixture(0), pool(connect(db.url, defaults.databasePoolMax)), pgCpu, dataDir);
+    instances.pgAsync = await startInstance(db, fixture(1), pool(connectAsyncCommit(db.url)), pgCpu, dataDir);
+    instances.pgRedis = await startInstance(db, fixture(2), pool(connect(db.url, defaults.databasePoolMax)), withRedisCpu, dataDir, {
+      IDP_REDIS_URL: REDIS_URL,
+      IDP_REDIS_PREFIX: prefix,
+    });
+    const all = instances as Record<Setup, Instance>;
 
-    const hash = await running.services.hasher.hash(f.password!);
-    const argon = await drive(1, 60, counting((i) => (i < 12 ? running.services.hasher.verify(hash, f.password!) : undefined)));
+    const hasher = createPasswordHasher(defaults.argon2);
+    const hash = await hasher.hash(seeded.password!);
+    const argon = await drive(1, 60, counting((i) => (i < 12 ? hasher.verify(hash, seeded.password!) : undefined)));
 
-    const scenario = async (runner: Runner, n: number, concurrency: number, seconds: number): Promise<Scenario> => {
-      counts.clear();
-      clock.times.clear();
-      const before = statements;
-      const tally = new Tally();
+    const ROUNDS_E2E = 4;
+    const scenario = async (name: ScenarioName, n: number, concurrency: number, seconds: number, prep: { concurrency: number; durationSec: number; rate?: number }) => {
+      const runners = {} as Record<Setup, Runner>;
+      for (const s of SETUPS) runners[s] = await prepare(name, all[s].http, all[s].f, prep);
       // a rare failure (a TOTP code that crossed a 30 s window edge) is counted, not fatal
-      const attempt = () =>
-        runner.iteration().catch((err: unknown) => {
-          opts.errors.push((err as Error).message.slice(0, 120));
-          if (opts.errors.length > 5) throw err;
-        });
-      const one = await drive(1, 60, counting((i) => (i < n && !runner.exhausted() ? attempt() : undefined)), tally);
-      const per = (m: Counts) => Object.fromEntries([...m].sort().map(([k, v]) => [k, v / one.n]));
-      const result: Scenario = {
-        calls: per(counts),
-        storageMs: per(clock.times),
-        statements: (statements - before) / one.n,
-        alone: { n: one.n, meanMs: (tally.seconds * 1000) / one.n, p50: one.p50, p99: one.p99 },
-      };
-      if (seconds > 0) {
-        const many = await drive(concurrency, seconds, () => (runner.exhausted() ? undefined : attempt()), new Tally(), pgCpu);
-        result.loaded = { concurrency, perSec: many.perSec, p50: many.p50, cpuMs: { process: many.clientCpuMs, postgres: many.serverCpuMs } };
+      const attempt = (s: Setup) => () =>
+        runners[s].exhausted()
+          ? undefined
+          : runners[s].iteration().catch((err: unknown) => {
+              errors.push(`${s} ${name}: ${(err as Error).message.slice(0, 120)}`);
+              if (errors.length > 50) throw err;
+            });
+      const alone = Object.fromEntries(SETUPS.map((s) => [s, new Tally()])) as Record<Setup, Tally>;
+      const loaded = Object.fromEntries(SETUPS.map((s) => [s, new Tally()])) as Record<Setup, Tally>;
+      const before = Object.fromEntries(SETUPS.map((s) => [s, all[s].statements()])) as Record<Setup, number>;
+      for (const s of SETUPS) {
+        all[s].counts.clear();
+        all[s].clock.times.clear();
       }
+      for (let r = 0; r < ROUNDS_E2E; r++) {
+        for (let k = 0; k < SETUPS.length; k++) {
+          const s = SETUPS[(r + k) % SETUPS.length]!;
+          const next = attempt(s);
+          await drive(1, 60, counting((i) => (i < n / ROUNDS_E2E ? next() : undefined)), alone[s]);
+        }
+      }
+      const result = {} as Record<Setup, Scenario>;
+      for (const s of SETUPS) {
+        const count = alone[s].lat.count;
+        const per = (m: Counts) => Object.fromEntries([...m].sort().map(([k, v]) => [k, v / count]));
+        const cell = alone[s].cell();
+        result[s] = {
+          calls: per(all[s].counts),
+          storageMs: per(all[s].clock.times),
+          statements: (all[s].statements() - before[s]) / count,
+          alone: { n: count, meanMs: (alone[s].seconds * 1000) / count, p50: cell.p50, p99: cell.p99 },
+          loaded: { concurrency, perSec: 0, p50: 0, cpuMs: { process: 0, servers: null } },
+        };
+      }
+      for (let r = 0; r < ROUNDS_E2E; r++) {
+        for (let k = 0; k < SETUPS.length; k++) {
+          const s = SETUPS[(r + k) % SETUPS.length]!;
+          await drive(concurrency, seconds / ROUNDS_E2E, attempt(s), loaded[s], all[s].cpu);
+        }
+      }
+      for (const s of SETUPS) {
+        const cell = loaded[s].cell();
+        result[s].loaded = { concurrency, perSec: cell.perSec, p50: cell.p50, cpuMs: { process: cell.clientCpuMs, servers: cell.serverCpuMs } };
+      }
+      process.stderr.write(`census: ${name} done\n`);
       return result;
     };
 
-    const load = opts.loadSeconds;
-    const signin = await scenario(await prepare('signin', http, f, { concurrency: 8, durationSec: 3 }), 16, 8, load * 2);
-    // codes minted by silent authorizations (prompt=none), then exchanged: 40 alone, the rest by 16 callers
-    const code = await scenario(await prepare('code', http, f, { concurrency: 16, durationSec: load ? 4 : 1, rate: 500 }), 40, 16, load * 1.5);
-    const refresh = await scenario(await prepare('refresh', http, f, { concurrency: 16, durationSec: 3 }), 40, 16, load * 1.5);
-    const cc = await scenario(await prepare('cc', http, f, { concurrency: 16, durationSec: 2 }), 40, 16, load);
-    const userinfo = await scenario(await prepare('userinfo', http, f, { concurrency: 16, durationSec: 2 }), 40, 16, load);
-    const introspection = await scenario(await prepare('introspection', http, f, { concurrency: 16, durationSec: 2 }), 40, 16, load);
-    return { scenarios: { signin, code, refresh, cc, userinfo, introspection }, argon2VerifyMs: argon.p50 };
+    const results = {
+      signin: await scenario('signin', 24, 8, 4, { concurrency: 8, durationSec: 3 }),
+      // codes minted by silent authorizations (prompt=none), then exchanged
+      code: await scenario('code', 100, 16, 3, { concurrency: 16, durationSec: 3, rate: 500 }),
+      refresh: await scenario('refresh', 100, 16, 3, { concurrency: 16, durationSec: 3 }),
+      cc: await scenario('cc', 100, 16, 2, { concurrency: 16, durationSec: 2 }),
+      userinfo: await scenario('userinfo', 100, 16, 2, { concurrency: 16, durationSec: 2 }),
+      introspection: await scenario('introspection', 100, 16, 2, { concurrency: 16, durationSec: 2 }),
+    };
+    const bySetup = Object.fromEntries(SETUPS.map((s) => [s, Object.fromEntries(SCENARIOS.map((name) => [name, results[name][s]]))])) as Record<
+      Setup,
+      Record<ScenarioName, Scenario>
+    >;
+    return { bySetup, argon2VerifyMs: argon.p50, errors };
   } finally {
-    http.close();
-    await running.close();
-  }
-}
-
-async function census(admin: Knex): Promise<{ scenarios: Record<ScenarioName, Scenario>; argon2VerifyMs: number; errors: string[] }> {
-  const db = await createDatabase('postgres', PG_URL);
-  const dataDir = mkdtempSync(join(tmpdir(), 'idp-store-cost-'));
-  const port = await freePortFor();
-  const base = `http://localhost:${port}`;
-  const errors: string[] = [];
-  const pools: Knex[] = [];
-  try {
-    const seeded = await seed(db.url, 1000, 600, base);
-    // each pass signs in users of its own: a TOTP code is accepted once per user
-    const users = seeded.users!;
-    const half = Math.floor(users.length / 2);
-    const pool = (k: Knex) => (pools.push(k), k);
-    const sync = await censusPass(db, { ...seeded, base, users: users.slice(0, half) }, pool(connect(db.url, defaults.databasePoolMax)), admin, { port, dataDir, loadSeconds: 2, errors });
-    process.stderr.write('census on PostgreSQL done\n');
-    const async_ = await censusPass(db, { ...seeded, base, users: users.slice(half) }, pool(connectAsyncCommit(db.url)), admin, { port, dataDir, loadSeconds: 0, errors });
-    process.stderr.write('census on PostgreSQL with synchronous_commit=off done\n');
-    for (const name of SCENARIOS) sync.scenarios[name].asyncCommit = { meanMs: async_.scenarios[name].alone.meanMs, storageMs: async_.scenarios[name].storageMs };
-    return { ...sync, errors };
-  } finally {
+    for (const s of SETUPS) await instances[s]?.close();
     for (const k of pools) await k.destroy(); // the server does not end a pool it was handed
     rmSync(dataDir, { recursive: true, force: true });
     await db.drop();
+    const redis = new Redis(REDIS_URL);
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
 }
 
@@ -656,18 +688,17 @@ function saving(s: Scenario, perOp: PerOp, models?: Set<string>): Saving {
     const r = perOp[o.op][high]!.redis;
     cpuMs = cpuMs === null || pg.serverCpuMs === null || r.serverCpuMs === null ? null : cpuMs + perRequest * o.times * (pg.clientCpuMs + pg.serverCpuMs - (r.clientCpuMs + r.serverCpuMs));
   }
-  const cpu = s.loaded && s.loaded.cpuMs.postgres !== null ? s.loaded.cpuMs.process + s.loaded.cpuMs.postgres : null;
+  const cpu = s.loaded.cpuMs.servers !== null ? s.loaded.cpuMs.process + s.loaded.cpuMs.servers : null;
   return { latencyMs, latencyShare: latencyMs / s.alone.meanMs, cpuMs, cpuShare: cpuMs === null || cpu === null ? null : cpuMs / cpu };
 }
 
 /** The alternative without Redis: the same calls, alone, when commits skip the WAL flush (ms the moved calls took, minus what they took then). */
-function savingByAsyncCommit(s: Scenario, models?: Set<string>): { ms: number; share: number } | null {
-  if (!s.asyncCommit) return null;
+function savingByAsyncCommit(s: Scenario, async_: Scenario, models?: Set<string>): { ms: number; share: number } {
   let ms = 0;
   for (const call of Object.keys(s.calls)) {
     const o = opOf(call);
     if (!o || (models && o.model && !models.has(o.model))) continue;
-    ms += (s.storageMs[call] ?? 0) - (s.asyncCommit.storageMs[call] ?? 0);
+    ms += (s.storageMs[call] ?? 0) - (async_.storageMs[call] ?? 0);
   }
   return { ms, share: ms / s.alone.meanMs };
 }
@@ -703,6 +734,7 @@ async function main(): Promise<void> {
   const sqlite = connect(sqliteDb.url);
   let perOp: PerOp;
   let redisInfo: string;
+  let redisCpu: ServerCpu = noServer;
   try {
     await migrate(pg);
     await migrate(sqlite);
@@ -710,10 +742,22 @@ async function main(): Promise<void> {
     const redisPid = Number(/process_id:(\d+)/.exec(server)?.[1]);
     redisInfo = `${/redis_version:(\S+)/.exec(server)?.[1] ?? '?'}, ${/aof_enabled:1/.test(await redis.info('persistence')) ? 'AOF on' : 'AOF off'}`;
     const pgCpu = postgresCpu(admin, new URL(pgDb.url).pathname.slice(1));
+    redisCpu = serverCpu(async () => [redisPid], 'redis-server');
     perOp = await perOperation(
-      { postgres: knexPayloadStore(pg), pgAsync: knexPayloadStore(pgAsync), sqlite: knexPayloadStore(sqlite), redis: redisPayloadStore(redis, prefix) },
-      { postgres: knexThrottleStore(pg), pgAsync: knexThrottleStore(pgAsync), sqlite: knexThrottleStore(sqlite), redis: redisThrottleStore(redis, prefix) },
-      { postgres: pgCpu, pgAsync: pgCpu, sqlite: noServer, redis: serverCpu(async () => [redisPid], 'redis-server') },
+      {
+        postgres: repoPayloadStore(createOidcPayloadRepository(pg)),
+        pgAsync: repoPayloadStore(createOidcPayloadRepository(pgAsync)),
+        sqlite: repoPayloadStore(createOidcPayloadRepository(sqlite)),
+        redis: repoPayloadStore(createRedisPayloadStore(redis, prefix)),
+      },
+      {
+        postgres: repoThrottleStore(createThrottleRepository(pg)),
+        pgAsync: repoThrottleStore(createThrottleRepository(pgAsync)),
+        sqlite: repoThrottleStore(createThrottleRepository(sqlite)),
+        redis: repoThrottleStore(createRedisThrottleRepository(redis, prefix)),
+        rlf: rateLimiterFlexibleStore(redis, `${prefix}rlf:`),
+      },
+      { postgres: pgCpu, pgAsync: pgCpu, sqlite: noServer, redis: redisCpu, rlf: redisCpu },
     );
   } finally {
     await pg.destroy();
@@ -728,32 +772,35 @@ async function main(): Promise<void> {
 
   let census_: Awaited<ReturnType<typeof census>>;
   try {
-    census_ = await census(admin);
+    census_ = await census(admin, redisCpu);
   } finally {
     await admin.destroy();
   }
-  const { scenarios, argon2VerifyMs, errors } = census_;
+  const { bySetup, argon2VerifyMs, errors } = census_;
+  const scenarios = bySetup.pg;
+  const withRedis = bySetup.pgRedis;
   const savings = Object.fromEntries(
     Object.entries(scenarios).map(([name, s]) => [
       name,
-      { everyModel: saving(s, perOp), shortLived: saving(s, perOp, SHORT_LIVED), asyncCommitShortLived: savingByAsyncCommit(s, SHORT_LIVED) },
+      { everyModel: saving(s, perOp), shortLived: saving(s, perOp, SHORT_LIVED), asyncCommitShortLived: savingByAsyncCommit(s, bySetup.pgAsync[name as ScenarioName], SHORT_LIVED) },
     ]),
-  ) as Record<ScenarioName, { everyModel: Saving; shortLived: Saving; asyncCommitShortLived: { ms: number; share: number } | null }>;
+  ) as Record<ScenarioName, { everyModel: Saving; shortLived: Saving; asyncCommitShortLived: { ms: number; share: number } }>;
 
   // ---- report
   const lines: string[] = [];
   lines.push(`store cost: PostgreSQL (synchronous_commit on, and off as "pg async") vs SQLite vs Redis ${redisInfo}; ${SECONDS} s per cell in ${ROUNDS} rounds; ${CONCURRENCY.join(' and ')} callers`);
+  lines.push('redis = the repositories IDP_REDIS_URL uses (src/db/redis.ts); rlf = rate-limiter-flexible\'s RateLimiterRedis, for reference');
   lines.push('CPU ms per operation = this process (client library; SQLite itself) + the server process(es)');
   lines.push('');
-  lines.push('| operation | callers | pg p50 ms | pg p99 ms | pg /s | pg CPU ms | pg async p50 | sqlite p50 | sqlite CPU ms | redis p50 ms | redis p99 ms | redis /s | redis CPU ms | redis/pg p50 | redis/pg CPU |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| operation | callers | pg p50 ms | pg p99 ms | pg /s | pg CPU ms | pg async p50 | sqlite p50 | sqlite CPU ms | redis p50 ms | redis p99 ms | redis /s | redis CPU ms | redis/pg p50 | redis/pg CPU | rlf p50 | rlf CPU |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const cpuOf = (c: Cell) => (c.serverCpuMs === null ? null : c.clientCpuMs + c.serverCpuMs);
   for (const [op, byC] of Object.entries(perOp)) {
     for (const [c, cell] of Object.entries(byC)) {
-      const { postgres: p, pgAsync: a, sqlite: s, redis: r } = cell;
+      const { postgres: p, pgAsync: a, sqlite: s, redis: r, rlf } = cell;
       const cpuRatio = cpuOf(p) && cpuOf(r) !== null ? (cpuOf(r)! / cpuOf(p)!).toFixed(2) : '–';
       lines.push(
-        `| ${op} | ${c} | ${f1(p.p50)} | ${f1(p.p99)} | ${p.perSec.toFixed(0)} | ${f1(cpuOf(p))} | ${f1(a.p50)} | ${f1(s.p50)} | ${f1(cpuOf(s))} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.perSec.toFixed(0)} | ${f1(cpuOf(r))} | ${(r.p50 / p.p50).toFixed(2)} | ${cpuRatio} |`,
+        `| ${op} | ${c} | ${f1(p.p50)} | ${f1(p.p99)} | ${p.perSec.toFixed(0)} | ${f1(cpuOf(p))} | ${f1(a.p50)} | ${f1(s.p50)} | ${f1(cpuOf(s))} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.perSec.toFixed(0)} | ${f1(cpuOf(r))} | ${(r.p50 / p.p50).toFixed(2)} | ${cpuRatio} | ${rlf ? f1(rlf.p50) : '–'} | ${rlf ? f1(cpuOf(rlf)) : '–'} |`,
       );
     }
   }
@@ -763,7 +810,7 @@ async function main(): Promise<void> {
     const calls = Object.entries(s.calls).map(([k, v]) => `${k.replace(/^payloads\./, '').replace(/^throttles\./, 'throttle.')}×${+v.toFixed(2)}`);
     lines.push(`- ${name}: ${s.statements.toFixed(1)} SQL statements in all; ${calls.join(', ')}`);
   }
-  lines.push(`argon2id verify p50 (in the same process): ${f1(argon2VerifyMs)} ms; failed requests: ${errors.length}${errors.length ? ` (${errors[0]})` : ''}`);
+  lines.push(`argon2id verify p50 (in the same process): ${f1(argon2VerifyMs)} ms; failed requests: ${errors.length}${errors.length ? ` (e.g. ${errors[0]}; a TOTP code generated at a 30 s window's edge)` : ''}`);
   lines.push('');
   lines.push('What Redis would save per request. Alone: ms the moved calls took inside the real requests (one caller) minus Redis p50 for them,');
   lines.push('against the mean request time. Under load: CPU ms per request (knex + PostgreSQL backend − ioredis + redis-server, from the');
@@ -778,9 +825,28 @@ async function main(): Promise<void> {
   for (const [name, s] of Object.entries(scenarios) as [ScenarioName, Scenario][]) {
     const v = savings[name];
     const storage = Object.entries(s.storageMs).reduce((sum, [k, ms]) => sum + (opOf(k) ? ms : 0), 0);
-    const cpu = s.loaded && s.loaded.cpuMs.postgres !== null ? s.loaded.cpuMs.process + s.loaded.cpuMs.postgres : null;
+    const cpu = s.loaded.cpuMs.servers !== null ? s.loaded.cpuMs.process + s.loaded.cpuMs.servers : null;
     lines.push(
-      `| ${name} | ${f1(s.alone.meanMs)} | ${f1(storage)} | ${both(v.everyModel.latencyMs, v.everyModel.latencyShare)} | ${both(v.shortLived.latencyMs, v.shortLived.latencyShare)} | ${v.asyncCommitShortLived ? both(v.asyncCommitShortLived.ms, v.asyncCommitShortLived.share) : '–'} | ${s.loaded ? `${s.loaded.perSec.toFixed(0)} @${s.loaded.concurrency}` : '–'} | ${f1(cpu)} | ${both(v.everyModel.cpuMs, v.everyModel.cpuShare)} | ${both(v.shortLived.cpuMs, v.shortLived.cpuShare)} |`,
+      `| ${name} | ${f1(s.alone.meanMs)} | ${f1(storage)} | ${both(v.everyModel.latencyMs, v.everyModel.latencyShare)} | ${both(v.shortLived.latencyMs, v.shortLived.latencyShare)} | ${both(v.asyncCommitShortLived.ms, v.asyncCommitShortLived.share)} | ${s.loaded.perSec.toFixed(0)} @${s.loaded.concurrency} | ${f1(cpu)} | ${both(v.everyModel.cpuMs, v.everyModel.cpuShare)} | ${both(v.shortLived.cpuMs, v.shortLived.cpuShare)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('Measured directly: the same requests on a server with IDP_REDIS_URL (PostgreSQL + Redis) and one on PostgreSQL alone, taking turns in rounds.');
+  lines.push('CPU per request under load: this process (server + load generator) + PostgreSQL backends (+ redis-server).');
+  lines.push('');
+  lines.push('| request | alone ms, pg | alone ms, pg + redis | saved | CPU ms, pg | CPU ms, pg + redis | saved | /s under load, pg | /s, pg + redis |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  const cpuPer = (s: Scenario) => (s.loaded.cpuMs.servers !== null ? s.loaded.cpuMs.process + s.loaded.cpuMs.servers : null);
+  const direct: Record<string, { latencyShare: number; cpuShare: number | null }> = {};
+  for (const name of SCENARIOS) {
+    const p = scenarios[name];
+    const r = withRedis[name];
+    const cp = cpuPer(p);
+    const cr = cpuPer(r);
+    const cpuShare = cp !== null && cr !== null ? (cp - cr) / cp : null;
+    direct[name] = { latencyShare: (p.alone.meanMs - r.alone.meanMs) / p.alone.meanMs, cpuShare };
+    lines.push(
+      `| ${name} | ${f1(p.alone.meanMs)} | ${f1(r.alone.meanMs)} | ${pct(direct[name].latencyShare)} | ${f1(cp)} | ${f1(cr)} | ${pct(cpuShare)} | ${p.loaded.perSec.toFixed(0)} | ${r.loaded.perSec.toFixed(0)} |`,
     );
   }
   lines.push('');
@@ -791,7 +857,7 @@ async function main(): Promise<void> {
   writeFileSync(
     OUT,
     JSON.stringify(
-      { date: new Date().toISOString(), node: process.version, redis: redisInfo, seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, perOperation: perOp, census: scenarios, argon2VerifyMs, errors, savings },
+      { date: new Date().toISOString(), node: process.version, redis: redisInfo, seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, perOperation: perOp, census: bySetup, argon2VerifyMs, errors, savings, direct },
       null,
       2,
     ),
