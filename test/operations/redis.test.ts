@@ -3,7 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type * as oidc from 'openid-client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { accountKey } from '../../src/auth/throttle.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { createClientRepository } from '../../src/db/clients.js';
+import { createOidcPayloadRepository } from '../../src/db/oidc-payloads.js';
+import { REDIS_MODELS, createRedisPayloadStore, routePayloads } from '../../src/db/redis.js';
+import { createAdapterClass } from '../../src/oidc/adapter.js';
+import { randomId } from '../../src/util/ids.js';
+import { openDatabase, sleep, type OpenDatabase } from '../unit/db/open-db.js';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
 import { HttpSession, formAction, formField } from '../helpers/http-session.js';
 import { openSignIn, relyingParty, startAuthorization, submitPassword } from '../helpers/rp.js';
@@ -183,6 +195,21 @@ describe('Redis (IDP_REDIS_URL): two instances share Redis and PostgreSQL', { sk
     assert.equal((await keys('oidc:AccessToken:*')).length, 0, 'no access token of the grant is left in Redis');
   });
 
+  it('consumes a code once and counts every failure once under races between instances', async () => {
+    const id = `race-${randomBytes(6).toString('hex')}`;
+    await a.services.repos.payloads.upsert('AuthorizationCode', id, { jti: id, kind: 'AuthorizationCode', grantId: 'race-grant' }, 60);
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).services.repos.payloads.consumeOnce('AuthorizationCode', id)));
+    assert.equal(wins.filter(Boolean).length, 1, 'exactly one use wins');
+    assert.ok((await b.services.repos.payloads.find('AuthorizationCode', id))?.consumedAt, 'and both instances see it consumed');
+
+    const key = `pwd:acct:RACE:${id}`;
+    const now = Date.now();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).services.repos.throttles.recordFailure(key, now, now - 60_000, (n) => (n >= 20 ? 1000 : 0))));
+    const [state] = await a.services.repos.throttles.get([key]);
+    assert.equal(state?.failures, 20, 'no failure lost');
+    assert.ok(state?.lockedUntil, 'the 20th locked');
+  });
+
   it('answers 503 (not ready, temporarily_unavailable) while Redis is unreachable', async () => {
     const down = await startTestServer({
       database: a.database,
@@ -200,5 +227,119 @@ describe('Redis (IDP_REDIS_URL): two instances share Redis and PostgreSQL', { sk
     } finally {
       await down.stop();
     }
+  });
+});
+
+describe('IDP_REDIS_URL configuration', () => {
+  const load = (env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'idp-redis-config-'));
+    try {
+      return loadConfig({ IDP_DATA_DIR: dir, ...env });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('is off unless set, and takes redis:// or rediss:// URLs and a prefix', () => {
+    assert.equal(load({}).redisUrl, undefined);
+    assert.equal(load({}).redisPrefix, 'idp:');
+    const c = load({ IDP_REDIS_URL: 'rediss://user:pw@cache.internal:6380/2', IDP_REDIS_PREFIX: 'idp-prod:' });
+    assert.equal(c.redisUrl, 'rediss://user:pw@cache.internal:6380/2');
+    assert.equal(c.redisPrefix, 'idp-prod:');
+  });
+
+  it('names the setting when it is wrong', () => {
+    assert.throws(() => load({ IDP_REDIS_URL: 'http://cache:6379' }), (err: Error) => err instanceof ConfigError && /IDP_REDIS_URL: must be redis:\/\//.test(err.message));
+    assert.throws(() => load({ IDP_REDIS_PREFIX: 'has space' }), (err: Error) => err instanceof ConfigError && /IDP_REDIS_PREFIX/.test(err.message));
+  });
+});
+
+describe('the adapter contract with IDP_REDIS_URL: models kept in Redis, the others in PostgreSQL', { skip }, () => {
+  const prefix = `idp-test-${randomBytes(5).toString('hex')}:`;
+  let redis: Redis;
+  let db: OpenDatabase;
+  let Adapter_: new (model: string) => Adapter;
+  const adapter = (model: string) => new Adapter_(model);
+  const payloadFor = (model: string, id: string, extra: Partial<AdapterPayload> = {}): AdapterPayload => {
+    const iat = Math.floor(Date.now() / 1000);
+    return { jti: id, kind: model, iat, exp: iat + 600, accountId: 'acct-1', clientId: 'client-1', grantId: `grant-${id}`, extra: { ü: ['ñ', { deep: 1 }] }, ...extra };
+  };
+  const rowsOf = async (type: string) => (await db.knex('oidc_payloads').where({ type })).length;
+
+  before(async () => {
+    redis = new Redis(REDIS_URL!);
+    db = await openDatabase('postgres');
+    const payloads = routePayloads(createOidcPayloadRepository(db.knex), createRedisPayloadStore(redis, prefix));
+    Adapter_ = createAdapterClass(payloads, createClientRepository(db.knex, createSecretBox('redis-contract-secret-key-0123456789abcdef')));
+  });
+  after(async () => {
+    await db?.close();
+    if (redis) {
+      const left: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) left.push(...batch);
+      if (left.length) await redis.del(...left);
+      redis.disconnect();
+    }
+  });
+
+  for (const model of REDIS_MODELS) {
+    it(`${model}: upsert, overwrite, find, consume, destroy — in Redis, not in the database`, async () => {
+      const id = randomId();
+      const payload = payloadFor(model, id);
+      await adapter(model).upsert(id, payload, 300);
+      assert.deepEqual(await adapter(model).find(id), payload);
+      assert.equal(await adapter('Grant').find(id), undefined, 'another model with the same id is not returned');
+      const again = payloadFor(model, id, { scope: 'openid email' });
+      await adapter(model).upsert(id, again, 300);
+      assert.deepEqual(await adapter(model).find(id), again);
+      await adapter(model).consume(id);
+      assert.equal(typeof (await adapter(model).find(id))?.consumed, 'number');
+      await adapter(model).upsert(id, again, 300);
+      assert.equal(typeof (await adapter(model).find(id))?.consumed, 'number', 'a consumed payload stays consumed when saved again');
+      assert.equal(await rowsOf(model), 0);
+      assert.ok(await redis.exists(`${prefix}oidc:${model}:${id}`));
+      await adapter(model).destroy(id);
+      assert.equal(await adapter(model).find(id), undefined);
+      await adapter(model).consume(`unknown-${id}`); // does not throw, creates nothing
+      assert.equal(await redis.exists(`${prefix}oidc:${model}:unknown-${id}`), 0);
+    });
+  }
+
+  it('payloads expire with their lifetime', async () => {
+    const short = randomId();
+    const long = randomId();
+    await adapter('AccessToken').upsert(short, payloadFor('AccessToken', short), 1);
+    await adapter('AccessToken').upsert(long, payloadFor('AccessToken', long), 60);
+    await adapter('DeviceCode').upsert(short, payloadFor('DeviceCode', short, { userCode: `UC-${short}` }), 1);
+    assert.ok(await adapter('AccessToken').find(short));
+    await sleep(1200);
+    assert.equal(await adapter('AccessToken').find(short), undefined);
+    assert.equal(await adapter('DeviceCode').findByUserCode(`UC-${short}`), undefined);
+    assert.ok(await adapter('AccessToken').find(long));
+  });
+
+  it('findByUserCode and findByUid through the Redis index; Session stays in the database', async () => {
+    const id = randomId();
+    await adapter('DeviceCode').upsert(id, payloadFor('DeviceCode', id, { userCode: `UC-${id}` }), 300);
+    assert.equal((await adapter('DeviceCode').findByUserCode(`UC-${id}`))?.jti, id);
+    assert.equal(await adapter('DeviceCode').findByUserCode(`UC-unknown-${id}`), undefined);
+    await adapter('Session').upsert(id, payloadFor('Session', id, { uid: `uid-${id}`, grantId: undefined }), 300);
+    assert.equal((await adapter('Session').findByUid(`uid-${id}`))?.jti, id);
+    assert.equal(await rowsOf('Session'), 1);
+  });
+
+  it('revokeByGrantId reaches both stores, and nothing of another grant', async () => {
+    const grantId = `grant-${randomId()}`;
+    const other = `grant-${randomId()}`;
+    const ids = { at: randomId(), rt: randomId(), code: randomId(), keep: randomId() };
+    await adapter('AccessToken').upsert(ids.at, payloadFor('AccessToken', ids.at, { grantId }), 300);
+    await adapter('AuthorizationCode').upsert(ids.code, payloadFor('AuthorizationCode', ids.code, { grantId }), 60);
+    await adapter('RefreshToken').upsert(ids.rt, payloadFor('RefreshToken', ids.rt, { grantId }), 300);
+    await adapter('AccessToken').upsert(ids.keep, payloadFor('AccessToken', ids.keep, { grantId: other }), 300);
+    await adapter('RefreshToken').revokeByGrantId(grantId);
+    assert.equal(await adapter('AccessToken').find(ids.at), undefined, 'Redis');
+    assert.equal(await adapter('AuthorizationCode').find(ids.code), undefined, 'Redis');
+    assert.equal(await adapter('RefreshToken').find(ids.rt), undefined, 'PostgreSQL');
+    assert.ok(await adapter('AccessToken').find(ids.keep), 'another grant is kept');
   });
 });
