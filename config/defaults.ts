@@ -7,6 +7,10 @@ export const defaults = {
   issuer: undefined as string | undefined, // derived from the port when unset
   databaseUrl: 'sqlite:./data/idp.sqlite',
   databasePoolMax: 10,
+  // optional Redis for the short-lived oidc-provider artefacts and the throttle counters
+  // (PostgreSQL keeps sessions, grants and refresh tokens); unset: everything in the database
+  redisUrl: undefined as string | undefined,
+  redisPrefix: 'idp:',
   dataDir: './data',
   smtpUrl: undefined as string | undefined,
   mailFrom: 'no-reply@localhost',

@@ -7,6 +7,8 @@ export const envMap: Record<string, string> = {
   IDP_ISSUER: 'issuer',
   IDP_DATABASE_URL: 'databaseUrl',
   IDP_DATABASE_POOL_MAX: 'databasePoolMax',
+  IDP_REDIS_URL: 'redisUrl',
+  IDP_REDIS_PREFIX: 'redisPrefix',
   IDP_DATA_DIR: 'dataDir',
   IDP_SMTP_URL: 'smtpUrl',
   IDP_MAIL_FROM: 'mailFrom',

@@ -29,6 +29,8 @@ export const configSchema = z.object({
   issuer: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL such as https://id.example.com' }),
   databaseUrl,
   databasePoolMax: z.coerce.number().int().min(1).max(500),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be redis://[user:password@]host:port[/db] or rediss://…').optional(),
+  redisPrefix: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1–64 letters, digits, _ : . or -'),
   dataDir: z.string().min(1),
   smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be smtp://host:port or smtps://host:port').optional(),
   mailFrom: z.string().min(3),

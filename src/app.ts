@@ -29,7 +29,7 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
   observeDatabase(services.knex, metrics.registry);
   observeGrants(provider, metrics.registry);
   observeSecurityEvents(services.audit, metrics.registry);
-  const health = createHealthRouter(services.knex, metrics.registry);
+  const health = createHealthRouter(services.knex, metrics.registry, services.redis);
   const interactions = createInteractionRouter({ provider, services, csrf: createCsrf(services.config.secretKey) });
 
   provider.use(requestLog(services.logger));

@@ -10,6 +10,7 @@ import { connect, migrate } from './db/connect.js';
 import { DEMO, seedDemo } from './dev/demo.js';
 import { ensureKeys } from './oidc/keys.js';
 import { startKeyRefresh } from './oidc/key-refresh.js';
+import { closeRedis } from './db/redis.js';
 import { createServices, type Services } from './services.js';
 
 export interface RunningServer {
@@ -106,6 +107,7 @@ async function start(config: Config, logger: Logger, knex: Knex, ownsKnex: boole
       keyRefresh.stop();
       // stop accepting, let in-flight requests finish, then release the pool
       await drain.close();
+      if (services.redis) await closeRedis(services.redis);
       if (ownsKnex) await knex.destroy();
     },
   };

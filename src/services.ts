@@ -12,6 +12,7 @@ import { createKeyRepository } from './db/keys.js';
 import { createOidcPayloadRepository } from './db/oidc-payloads.js';
 import { createOrgRepository } from './db/orgs.js';
 import { createThrottleRepository } from './db/throttles.js';
+import { connectRedis, createRedisPayloadStore, createRedisThrottleRepository, routePayloads } from './db/redis.js';
 import { createUserRepository } from './db/users.js';
 import { createBackupCodeRepository } from './db/backup-codes.js';
 import { createFactorRepository } from './db/factors.js';
@@ -29,14 +30,17 @@ import { createSecondFactors } from './auth/second-factor.js';
 /** Everything the server and the CLI share, wired once from configuration and a knex handle. */
 export function createServices(config: Config, knex: Knex, logger: Logger) {
   const box = createSecretBox(config.secretKey);
+  // IDP_REDIS_URL: short-lived oidc-provider models and throttle counters in Redis (src/db/redis.ts)
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const payloads = createOidcPayloadRepository(knex);
   const repos = {
     orgs: createOrgRepository(knex),
     users: createUserRepository(knex),
     clients: createClientRepository(knex, box),
     keys: createKeyRepository(knex),
-    payloads: createOidcPayloadRepository(knex),
+    payloads: redis ? routePayloads(payloads, createRedisPayloadStore(redis, config.redisPrefix)) : payloads,
     flows: createFlowRepository(knex),
-    throttles: createThrottleRepository(knex),
+    throttles: redis ? createRedisThrottleRepository(redis, config.redisPrefix) : createThrottleRepository(knex),
     audit: createAuditRepository(knex),
     factors: createFactorRepository(knex),
     backupCodes: createBackupCodeRepository(knex),
@@ -55,6 +59,8 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
   return {
     config,
     knex,
+    /** set when IDP_REDIS_URL is; whoever created the services closes it (closeRedis) */
+    redis,
     logger,
     box,
     repos,

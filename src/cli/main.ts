@@ -163,9 +163,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       throw new CliRuntimeError(`cannot use the database (IDP_DATABASE_URL): ${e.message}${e.code ? ` (${e.code})` : ''}`);
     }
     const services = createServices(config, knex, logger);
-    const result = await work({ services, config, logger, stdin: opts.stdin ?? process.stdin });
-    writeResult(streams, result, asJson);
-    return 0;
+    try {
+      const result = await work({ services, config, logger, stdin: opts.stdin ?? process.stdin });
+      writeResult(streams, result, asJson);
+      return 0;
+    } finally {
+      // IDP_REDIS_URL: e.g. `idp users unlock` clears a counter kept there
+      if (services.redis) await (await import('../db/redis.js')).closeRedis(services.redis);
+    }
   } catch (err) {
     if (err instanceof CliUsageError) {
       writeError(streams, err.message);

@@ -3,8 +3,9 @@ export function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string };
   return (
     e?.name === 'KnexTimeoutError' ||
+    e?.name === 'MaxRetriesPerRequestError' || // ioredis (IDP_REDIS_URL) while Redis is away
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', 'SQLITE_BUSY'].includes(e?.code ?? '') ||
-    /Connection terminated|connect ECONNREFUSED|Client was closed|Client has encountered a connection error/.test(e?.message ?? '')
+    /Connection terminated|connect ECONNREFUSED|Client was closed|Client has encountered a connection error|Connection is closed|Stream isn't writeable/.test(e?.message ?? '')
   );
 }
 

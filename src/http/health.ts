@@ -26,8 +26,8 @@ export function createMetrics() {
   return { registry, timing };
 }
 
-/** /healthz: the process answers. /readyz: the database answers too. /metrics: Prometheus. */
-export function createHealthRouter(knex: Knex, registry: Registry): Router {
+/** /healthz: the process answers. /readyz: the database (and Redis, when configured) answers too. /metrics: Prometheus. */
+export function createHealthRouter(knex: Knex, registry: Registry, redis?: { ping(): Promise<string> }): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -35,11 +35,19 @@ export function createHealthRouter(knex: Knex, registry: Registry): Router {
   router.get('/readyz', async (ctx) => {
     try {
       await knex.raw('select 1');
-      ctx.body = { status: 'ready' };
     } catch {
       ctx.status = 503;
       ctx.body = { status: 'unavailable', error: 'database unreachable' };
+      return;
     }
+    try {
+      await redis?.ping();
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', error: 'redis unreachable' };
+      return;
+    }
+    ctx.body = { status: 'ready' };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = registry.contentType;
