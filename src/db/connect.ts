@@ -11,7 +11,8 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 export type Db = Knex;
 
 export function isSqlite(knex: Knex): boolean {
-  return knex.client.config.client === CachingBetterSqlite3Client || knex.client.config.client === 'better-sqlite3';
+  // the driver name our client class inherits from knex's better-sqlite3 dialect
+  return (knex.client as { driverName?: string }).driverName === 'better-sqlite3';
 }
 
 let lastWarn = 0;

@@ -80,23 +80,27 @@ export class CachingBetterSqlite3Client extends Client_BetterSQLite3 {
   runDirect(sql: string, bindings: unknown[]): { rows: unknown[] } | { changes: number } | undefined {
     const pool = this.pool as { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number } | undefined;
     if (!this.connection || !pool || pool.numUsed() || pool.numPendingAcquires() || pool.numPendingCreates()) return undefined;
-    const statement = prepared(this.connection, sql);
+    const result = this.run(this.connection, sql, bindings);
+    return 'rows' in result ? result : { changes: result.changes };
+  }
+
+  /** One statement, prepared once per connection: rows for a reader, the run's outcome otherwise. */
+  private run(db: Database, sql: string, bindings: unknown[] | undefined) {
+    const statement = prepared(db, sql);
     const values = this._formatBindings(bindings);
-    return statement.reader ? { rows: statement.all(values) } : { changes: statement.run(values).changes };
+    return statement.reader ? { rows: statement.all(values) } : statement.run(values);
   }
 
   override async _query(connection: Database, obj: { sql?: string; bindings?: unknown[]; response?: unknown; context?: unknown }) {
     if (!obj.sql) throw new Error('The query is empty');
     if (!connection) throw new Error('No connection provided');
-    const statement = prepared(connection, obj.sql);
-    const bindings = this._formatBindings(obj.bindings);
-    if (statement.reader) {
-      obj.response = statement.all(bindings);
+    const result = this.run(connection, obj.sql, obj.bindings);
+    if ('rows' in result) {
+      obj.response = result.rows;
       return obj;
     }
-    const response = statement.run(bindings);
-    obj.response = response;
-    obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
+    obj.response = result;
+    obj.context = { lastID: result.lastInsertRowid, changes: result.changes };
     return obj;
   }
 }

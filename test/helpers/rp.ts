@@ -61,6 +61,25 @@ export async function submitPassword(
   return session.follow(res, new URL(action, page.url).toString(), stopAt);
 }
 
+/**
+ * One password attempt of a whole sign-in on the instance at `base` (the authorization URL
+ * moved to its port, for tests with several instances on one issuer's data): "signed-in"
+ * when it reached the relying party, otherwise the HTTP status of the answer.
+ */
+export async function passwordAttempt(
+  base: string,
+  config: oidc.Configuration,
+  client: FixtureClient,
+  user: Pick<FixtureUser, 'orgCode' | 'username' | 'password'>,
+): Promise<'signed-in' | number> {
+  const session = new HttpSession(base, { 'accept-language': 'en' });
+  const start = await startAuthorization(config, client);
+  const onServer = { ...start, url: new URL(start.url.pathname + start.url.search, base) };
+  const page = await openSignIn(session, onServer);
+  const { res, url } = await submitPassword(session, page, user, client.redirectUri);
+  return url.startsWith(client.redirectUri) ? 'signed-in' : res.status;
+}
+
 /** The whole code flow without a browser: authorize → password → code → tokens. */
 export async function signIn(
   issuer: string,

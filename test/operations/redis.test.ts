@@ -18,7 +18,7 @@ import { randomId } from '../../src/util/ids.js';
 import { openDatabase, sleep, type OpenDatabase } from '../unit/db/open-db.js';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
 import { HttpSession, formAction, formField } from '../helpers/http-session.js';
-import { openSignIn, relyingParty, startAuthorization, submitPassword } from '../helpers/rp.js';
+import { openSignIn, passwordAttempt, relyingParty, startAuthorization } from '../helpers/rp.js';
 import { engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 // IDP_REDIS_URL: two instances share Redis (interactions, codes, access tokens, throttle
@@ -111,15 +111,8 @@ describe('Redis (IDP_REDIS_URL): two instances share Redis and PostgreSQL', { sk
     }
   });
 
-  /** One password attempt with the whole sign-in on `server`. */
-  async function attempt(server: TestServer, password: string) {
-    const session = new HttpSession(server.url, { 'accept-language': 'en' });
-    const start = await startAuthorization(config, client);
-    const onServer = { ...start, url: new URL(start.url.pathname + start.url.search, server.url) };
-    const page = await openSignIn(session, onServer);
-    const { res, url } = await submitPassword(session, page, { orgCode: 'ACME', username: 'alice', password }, client.redirectUri);
-    return url.startsWith(client.redirectUri) ? 'signed-in' : res.status;
-  }
+  const attempt = (server: TestServer, password: string) =>
+    passwordAttempt(server.url, config, client, { orgCode: 'ACME', username: 'alice', password });
 
   it('counts failures and locks an account across instances, with the counters in Redis', async () => {
     assert.equal(await attempt(a, 'wrong-1'), 401);

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as oidc from 'openid-client';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
-import { HttpSession } from '../helpers/http-session.js';
-import { openSignIn, relyingParty, signIn, startAuthorization, submitPassword } from '../helpers/rp.js';
+import { passwordAttempt, relyingParty, signIn } from '../helpers/rp.js';
 import { createTestDatabase, engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 const ACCOUNT_FAILURES = 4;
@@ -47,15 +46,8 @@ for (const engine of engines()) {
       await a.stop({ dropDatabase: true });
     });
 
-    /** One password attempt with the whole sign-in on `server` (the issuer's URLs moved to its port). */
-    async function attempt(server: TestServer, password: string) {
-      const session = new HttpSession(server.url, { 'accept-language': 'en' });
-      const start = await startAuthorization(config, client);
-      const onServer = { ...start, url: new URL(start.url.pathname + start.url.search, server.url) };
-      const page = await openSignIn(session, onServer);
-      const { res, url } = await submitPassword(session, page, { orgCode: 'ACME', username: 'alice', password }, client.redirectUri);
-      return url.startsWith(client.redirectUri) ? 'signed-in' : res.status;
-    }
+    const attempt = (server: TestServer, password: string) =>
+      passwordAttempt(server.url, config, client, { orgCode: 'ACME', username: 'alice', password });
 
     it('counts failures and locks an account across instances', async () => {
       assert.equal(await attempt(a, 'wrong-1'), 401);
