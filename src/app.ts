@@ -1,3 +1,4 @@
+import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { createCsrf } from '../interactions/csrf.js';
@@ -35,25 +36,23 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
   provider.use(requestLog(services.logger));
   provider.use(metrics.timing);
   provider.use(securityHeaders());
-  provider.use(errorPages());
-  provider.use(health.routes());
-  provider.use(staticAssets());
-  // Development outbox: shows mailed codes in clear, so never in production, and only
-  // when mails are kept rather than sent (IDP_SMTP_URL unset).
-  if (services.config.nodeEnv !== 'production' && services.mailer.mode === 'outbox') {
-    provider.use(createOutboxRouter(services.knex).routes());
-  }
   // the account pages (and the admin pages) sign in through this provider: src/account/self-session.ts
   const selfSession = createSelfSession({ provider, services });
-  provider.use(selfSessionMiddleware(selfSession));
   const pages: Middleware[] = [
+    errorPages(),
+    health.routes() as Middleware,
+    staticAssets(),
+    // Development outbox: shows mailed codes in clear, so never in production, and only
+    // when mails are kept rather than sent (IDP_SMTP_URL unset).
+    ...(services.config.nodeEnv !== 'production' && services.mailer.mode === 'outbox' ? [createOutboxRouter(services.knex).routes() as Middleware] : []),
+    selfSessionMiddleware(selfSession),
     createAccountRouter({ provider, services, selfSession }).routes() as Middleware,
     createAdminApiRouter({ provider, services }),
     createAdminPagesRouter({ provider, services, selfSession }).routes() as Middleware,
     interactions.routes() as Middleware,
     interactions.allowedMethods({ throw: true }) as Middleware,
   ];
-  for (const middleware of pages) provider.use(notForProtocolEndpoints(middleware));
+  provider.use(notForProtocolEndpoints(compose(pages)));
 
   provider.on('server_error', (ctx, err) => services.logger.error({ err, reqId: ctx.state?.requestId }, 'oidc server_error'));
   return provider;
@@ -63,9 +62,16 @@ export function buildApp(services: Services, keys: KeyMaterial): Provider {
 const PROTOCOL_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
 
 /**
- * Sends token, userinfo and introspection requests straight to oidc-provider: matching
- * each against the routers of the pages and the admin API cost every grant a few percent.
+ * Sends token, userinfo and introspection requests straight to oidc-provider: the error
+ * pages, health and asset routes, the account session and the routers of the pages and the
+ * admin API are nothing to them, and passing through each cost every grant a few percent.
+ * oidc-provider renders its own errors there; only its 503 (database away, from the
+ * adapter) gets the Retry-After the error pages would add.
  */
-function notForProtocolEndpoints(middleware: Middleware): Middleware {
-  return (ctx, next) => (PROTOCOL_PATHS.has(ctx.path) ? next() : middleware(ctx, next));
+function notForProtocolEndpoints(pages: Middleware): Middleware {
+  return async (ctx, next) => {
+    if (!PROTOCOL_PATHS.has(ctx.path)) return pages(ctx, next);
+    await next();
+    if (ctx.status === 503) ctx.set('retry-after', '5');
+  };
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { accessLogger } from '../logger.js';
 
 /** A request id (accepted from a proxy when well-formed) on every log line and response. */
 export function requestLog(logger: Logger): Middleware {
+  const access = accessLogger(logger);
   return async (ctx, next) => {
     const given = ctx.get('x-request-id');
     const id = /^[\w.-]{8,128}$/.test(given) ? given : randomUUID();
@@ -20,7 +22,7 @@ export function requestLog(logger: Logger): Middleware {
       // the path only: query strings can carry codes and tokens
       const fields = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 };
       if (log) log.info(fields, 'request');
-      else logger.info({ reqId: id, ...fields }, 'request');
+      else access.info({ reqId: id, ...fields }, 'request');
     }
   };
 }
