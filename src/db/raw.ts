@@ -35,8 +35,19 @@ export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]
   return rawRows<T>(await knex.raw(sql, bindings as Knex.RawBinding[]));
 }
 
-/** Runs an INSERT, UPDATE or DELETE; resolves to the number of rows changed. */
+/**
+ * Runs an INSERT, UPDATE or DELETE; resolves to the number of rows changed. On SQLite it
+ * commits together with the other writes of the same event-loop turn (group commit,
+ * CachingBetterSqlite3Client.queueWrite); it resolves once committed.
+ */
 export async function execute(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
+  const client = knex.client as unknown;
+  const queued = client instanceof CachingBetterSqlite3Client ? client.queueWrite(sql, bindings) : undefined;
+  if (queued) {
+    const changes = await queued;
+    knex.emit('query-response', { changes }, { sql });
+    return changes;
+  }
   const result = direct(knex, sql, bindings);
   if (result) return (result as { changes: number }).changes;
   return rawChanges(await knex.raw(sql, bindings as Knex.RawBinding[]));
