@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import { execute } from './raw.js';
+
+const INSERT = 'insert into audit_events (at, type, org_id, user_id, client_id, ip, user_agent, actor, details) values (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export interface AuditEvent {
   type: string;
@@ -64,17 +67,18 @@ function toEvent(r: AuditRow): StoredAuditEvent {
 export function createAuditRepository(knex: Knex) {
   return {
     async insert(event: AuditEvent): Promise<void> {
-      await knex<AuditRow>('audit_events').insert({
-        at: Date.now(),
-        type: event.type,
-        org_id: event.orgId ?? null,
-        user_id: event.userId ?? null,
-        client_id: event.clientId ?? null,
-        ip: event.ip?.slice(0, 64) ?? null,
-        user_agent: event.userAgent?.slice(0, 512) ?? null,
-        actor: event.actor?.slice(0, 100) ?? null,
-        details: event.details ? JSON.stringify(event.details) : null,
-      });
+      // constant SQL (src/db/raw.ts): every sign-in writes at least one event
+      await execute(knex, INSERT, [
+        Date.now(),
+        event.type,
+        event.orgId ?? null,
+        event.userId ?? null,
+        event.clientId ?? null,
+        event.ip?.slice(0, 64) ?? null,
+        event.userAgent?.slice(0, 512) ?? null,
+        event.actor?.slice(0, 100) ?? null,
+        event.details ? JSON.stringify(event.details) : null,
+      ]);
     },
     /** Newest first; `beforeId` pages on (ids only grow, so a page never repeats an event). */
     async list(filter: AuditFilter = {}): Promise<StoredAuditEvent[]> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { execute, selectRows } from './raw.js';
 
 export interface ThrottleState {
   key: string;
@@ -20,7 +21,9 @@ export function createThrottleRepository(knex: Knex) {
   const table = () => knex<ThrottleRow>('throttles');
   return {
     async get(keys: string[]): Promise<ThrottleState[]> {
-      const rows = await table().whereIn('key', keys);
+      if (!keys.length) return [];
+      // constant SQL per key count (one or two keys per check) on every sign-in: src/db/raw.ts
+      const rows = await selectRows<ThrottleRow>(knex, `select * from throttles where key in (${keys.map(() => '?').join(', ')})`, keys);
       return rows.map((r) => ({
         key: r.key,
         failures: Number(r.failures),
@@ -51,7 +54,7 @@ export function createThrottleRepository(knex: Knex) {
       });
     },
     async clear(key: string): Promise<void> {
-      await table().where({ key }).delete();
+      await execute(knex, 'delete from throttles where key = ?', [key]);
     },
     async purge(olderThan: number): Promise<number> {
       return table()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { connect } from '../../../src/db/connect.js';
 import { execute, selectRows } from '../../../src/db/raw.js';
 import { openDatabase, type OpenDatabase } from './open-db.js';
 
@@ -12,11 +12,9 @@ const flow = (uid: string) => [uid, 'password', '{}', Date.now(), Date.now(), Da
 
 describe('SQLite group commit', () => {
   let db: OpenDatabase;
-  let file: string;
 
   before(async () => {
     db = await openDatabase('sqlite');
-    file = db.database.url.slice('sqlite:'.length);
   });
   after(() => db.close());
 
@@ -28,12 +26,12 @@ describe('SQLite group commit', () => {
     const results = await Promise.all(uids.map((uid) => execute(db.knex, INSERT, flow(uid))));
     assert.deepEqual(results, uids.map(() => 1));
     // another connection sees every one of them: they were committed before the promises settled
-    const other = new Database(file, { readonly: true });
+    const other = connect(db.database.url);
     try {
-      const row = other.prepare("select count(*) as n from login_flows where uid like 'batch-a-%'").get() as { n: number };
-      assert.equal(row.n, 20);
+      const [row] = await selectRows<{ n: number }>(other, "select count(*) as n from login_flows where uid like 'batch-a-%'", []);
+      assert.equal(Number(row!.n), 20);
     } finally {
-      other.close();
+      await other.destroy();
     }
   });
 
