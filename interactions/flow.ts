@@ -95,7 +95,7 @@ export async function loadFlow(ctx: Context, deps: InteractionDeps): Promise<Loa
   }
 
   const clientId = String(interaction.params.client_id ?? '');
-  const client = await deps.services.repos.clients.find(clientId);
+  const client = await deps.services.clients.find(clientId);
   return {
     uid,
     interaction,

@@ -26,6 +26,8 @@ import { createFederationRequestRepository } from './db/federation-requests.js';
 import { createUpstreamRepository } from './db/upstreams.js';
 import { createRememberedBrowsers } from './auth/remembered-browsers.js';
 import { createSecondFactors } from './auth/second-factor.js';
+import { createClientCache } from './oidc/client-cache.js';
+import type { StoredClient } from './db/clients.js';
 
 /** Everything the server and the CLI share, wired once from configuration and a knex handle. */
 export function createServices(config: Config, knex: Knex, logger: Logger) {
@@ -56,6 +58,7 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
   /** SMTP, or (development/test without IDP_SMTP_URL) the mail_outbox table */
   const mailer = createMailer(config, knex, logger);
   const remembered = createRememberedBrowsers(repos.rememberedBrowsers);
+  const clientCache = createClientCache<StoredClient>(config.clientCacheSeconds);
   return {
     config,
     knex,
@@ -64,6 +67,11 @@ export function createServices(config: Config, knex: Knex, logger: Logger) {
     logger,
     box,
     repos,
+    /**
+     * Registered clients as the server reads them on every grant and sign-in page: held for
+     * IDP_CLIENT_CACHE_SECONDS (src/oidc/client-cache.ts). Writers use repos.clients.
+     */
+    clients: { find: (clientId: string) => clientCache.find(clientId, repos.clients.find) },
     hasher: createPasswordHasher(config.argon2),
     throttle: createThrottle(repos.throttles, config.throttle),
     audit,

@@ -1,18 +1,15 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { ClientRepository } from '../db/clients.js';
+import type { StoredClient } from '../db/clients.js';
 import type { OidcPayloadRepository } from '../db/oidc-payloads.js';
 import { guardDatabase as guard } from '../db/unavailable.js';
-import { createClientCache } from './client-cache.js';
 
 /**
  * oidc-provider's storage contract on top of knex. One class per model name; clients are
- * read from the operator-managed `clients` table (kept in memory for `clientCacheSeconds`),
- * everything else from `oidc_payloads`.
+ * read from the operator-managed `clients` table through `findClient` (the services' cached
+ * lookup, src/services.ts), everything else from `oidc_payloads`.
  * A lost database surfaces as a 503 `temporarily_unavailable` (guardDatabase).
  */
-export function createAdapterClass(payloads: OidcPayloadRepository, clients: ClientRepository, clientCacheSeconds = 0) {
-  const clientCache = createClientCache(clientCacheSeconds);
-  const loadClient = async (id: string) => (await guard(() => clients.find(id)))?.metadata;
+export function createAdapterClass(payloads: OidcPayloadRepository, findClient: (id: string) => Promise<StoredClient | undefined>) {
   return class KnexAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
@@ -24,7 +21,7 @@ export function createAdapterClass(payloads: OidcPayloadRepository, clients: Cli
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         // a copy: the cached object must not change under oidc-provider's hash of it
-        const metadata = await clientCache.find(id, loadClient);
+        const metadata = (await guard(() => findClient(id)))?.metadata;
         return metadata && ({ ...metadata } as AdapterPayload);
       }
       return this.withConsumed(await guard(() => payloads.find(this.model, id)));

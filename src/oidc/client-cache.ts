@@ -1,5 +1,3 @@
-import type { ClientMetadata } from '../db/clients.js';
-
 /** Enough for every client of a large deployment; beyond it the oldest entry goes. */
 const MAX_ENTRIES = 10_000;
 
@@ -10,10 +8,10 @@ const MAX_ENTRIES = 10_000;
  * cannot fill the cache, and a removed client stops working within `ttlSeconds` (clients
  * are changed by the CLI, from another process, so there is nothing to invalidate here).
  */
-export function createClientCache(ttlSeconds: number, now: () => number = Date.now) {
-  const entries = new Map<string, { metadata: ClientMetadata; until: number }>();
+export function createClientCache<T>(ttlSeconds: number, now: () => number = Date.now) {
+  const entries = new Map<string, { metadata: T; until: number }>();
   return {
-    async find(clientId: string, load: (id: string) => Promise<ClientMetadata | undefined>): Promise<ClientMetadata | undefined> {
+    async find(clientId: string, load: (id: string) => Promise<T | undefined>): Promise<T | undefined> {
       if (ttlSeconds === 0) return load(clientId);
       const hit = entries.get(clientId);
       if (hit && hit.until > now()) return hit.metadata;

@@ -49,7 +49,7 @@ function sessionTtl(ctx: KoaContextWithOIDC, session: { loginTs?: number | undef
 export function createProvider(services: Services, keys: Pick<KeyMaterial, 'jwks' | 'cookieKeys'>): Provider {
   const { config } = services;
   const configuration: Configuration = {
-    adapter: createAdapterClass(services.repos.payloads, services.repos.clients, services.config.clientCacheSeconds),
+    adapter: createAdapterClass(services.repos.payloads, services.clients.find),
     findAccount: createFindAccount(services),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {

@@ -67,7 +67,7 @@ for (const engine of engines()) {
       knex = db.knex;
       payloads = createOidcPayloadRepository(knex);
       clients = createClientRepository(knex, createSecretBox(SECRET_KEY));
-      KnexAdapter = createAdapterClass(payloads, clients);
+      KnexAdapter = createAdapterClass(payloads, clients.find);
     });
     after(() => db.close());
 

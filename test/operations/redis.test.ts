@@ -263,7 +263,7 @@ describe('the adapter contract with IDP_REDIS_URL: models kept in Redis, the oth
     redis = new Redis(REDIS_URL!);
     db = await openDatabase('postgres');
     const payloads = routePayloads(createOidcPayloadRepository(db.knex), createRedisPayloadStore(redis, prefix));
-    Adapter_ = createAdapterClass(payloads, createClientRepository(db.knex, createSecretBox('redis-contract-secret-key-0123456789abcdef')));
+    Adapter_ = createAdapterClass(payloads, createClientRepository(db.knex, createSecretBox('redis-contract-secret-key-0123456789abcdef')).find);
   });
   after(async () => {
     await db?.close();
