@@ -92,6 +92,19 @@ function stalePlan(err: unknown): boolean {
   return err instanceof pg.DatabaseError && err.code === '0A000' && /cached plan must not change result type/.test(err.message);
 }
 
+/**
+ * A prepared statement the connection should have is missing (26000) or one it should not
+ * have exists (42P05): prepared statements do not stay with our connection — a pooler in
+ * transaction mode (PgBouncer before 1.21, or without `max_prepared_statements`) hands
+ * each statement to another server connection. Neither error reaches execution.
+ */
+function notOurSession(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && (err.code === '26000' || err.code === '42P05');
+}
+
+/** knex clients whose connections turned out not to keep prepared statements: unnamed ones there. */
+const unnamedOnly = new WeakSet<object>();
+
 export function isPgDirect(knex: Knex): boolean {
   return (knex.client as PgClient).driverName === 'pg' && !(knex as { isTransaction?: boolean }).isTransaction;
 }
@@ -118,15 +131,25 @@ async function run(knex: Knex, sql: string, s: Statement, bindings: unknown[]): 
   const conn = await client.acquireConnection();
   try {
     let result: pg.QueryResult;
-    try {
-      result = await conn.query({ name: s.name, text: s.text, values: bindings });
-    } catch (err) {
-      if (!stalePlan(err)) throw err;
-      // forget the statement on this connection and prepare it afresh; the failed run
-      // changed nothing (the check precedes execution, and no transaction is open)
-      await conn.query(`deallocate ${s.name}`);
-      delete conn.connection?.parsedStatements?.[s.name];
-      result = await conn.query({ name: s.name, text: s.text, values: bindings });
+    if (unnamedOnly.has(client)) {
+      result = await conn.query({ text: s.text, values: bindings });
+    } else {
+      try {
+        result = await conn.query({ name: s.name, text: s.text, values: bindings });
+      } catch (err) {
+        // the retries below are safe: the failed run changed nothing (both checks precede
+        // execution, and no transaction is open)
+        if (notOurSession(err)) {
+          unnamedOnly.add(client);
+          process.stderr.write(`postgres: prepared statements do not stay on a connection (${(err as Error).message}); using unnamed statements\n`);
+          result = await conn.query({ text: s.text, values: bindings });
+        } else if (stalePlan(err)) {
+          // forget the statement on this connection and prepare it afresh
+          await conn.query(`deallocate ${s.name}`);
+          delete conn.connection?.parsedStatements?.[s.name];
+          result = await conn.query({ name: s.name, text: s.text, values: bindings });
+        } else throw err;
+      }
     }
     knex.emit('query-response', result, { sql, bindings, __knexUid: conn.__knexUid });
     return result;

@@ -42,7 +42,8 @@ pgOnly('pg-direct: raw.ts on PostgreSQL', () => {
   const insert = 'insert into oidc_payloads (type, id, payload, grant_id) values (?, ?, ?, ?)';
 
   /** The pool's only connection (pool max 1), for looking at its session. */
-  async function onTheConnection<T>(fn: (conn: pg.Client & { processID: number; __knex__disposed?: unknown }) => Promise<T>): Promise<T> {
+  const onTheConnection = <T>(fn: (conn: pg.Client & { processID: number }) => Promise<T>) => onTheConnectionOf(knex, fn);
+  async function onTheConnectionOf<T>(knex: Knex, fn: (conn: pg.Client & { processID: number }) => Promise<T>): Promise<T> {
     const client = knex.client as { acquireConnection(): Promise<pg.Client & { processID: number }>; releaseConnection(c: unknown): Promise<void> };
     const conn = await client.acquireConnection();
     try {
@@ -137,6 +138,22 @@ pgOnly('pg-direct: raw.ts on PostgreSQL', () => {
     assert.deepEqual(await selectRows(knex, 'select * from pg_direct_t where id = ?', ['one']), [{ id: 'one' }]);
     await knex.raw("alter table pg_direct_t add column note text default 'hello'"); // another instance's migration
     assert.deepEqual(await selectRows(knex, 'select * from pg_direct_t where id = ?', ['one']), [{ id: 'one', note: 'hello' }]);
+  });
+
+  it('turns to unnamed statements when prepared ones do not stay on the connection (a pooler in transaction mode)', async () => {
+    const other = connect(database.url, 1); // a knex instance of its own: the switch is per instance
+    try {
+      await selectRows(other, sql, ['T', 'a', Date.now()]);
+      // as if the pooler had given us another server connection: pg still believes the statement prepared
+      await onTheConnectionOf(other, (conn) => conn.query('deallocate all'));
+      assert.equal((await selectRows(other, sql, ['T', 'a', Date.now()])).length, 1, 'the statement still runs');
+      assert.equal((await selectRows(other, sql, ['T', 'a', Date.now()])).length, 1);
+      const names = await onTheConnectionOf(other, async (conn) => (await conn.query('select name from pg_prepared_statements')).rows);
+      assert.deepEqual(names, [], 'nothing prepared any more');
+    } finally {
+      await other.destroy();
+    }
+    assert.ok((await prepared()).length > 0, 'other instances keep their prepared statements');
   });
 
   it('inside a transaction, runs through knex on the transaction (no second connection)', async () => {
