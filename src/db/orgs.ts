@@ -3,7 +3,7 @@ import { type Organisation, type OrgSettings, normaliseOrgCode, orgSettingsSchem
 import { randomId } from '../util/ids.js';
 import { selectRows } from './raw.js';
 
-interface OrgRow {
+export interface OrgRow {
   id: string;
   code: string;
   name: string;
@@ -34,7 +34,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function toOrg(row: OrgRow): Organisation {
+export function toOrg(row: OrgRow): Organisation {
   return {
     id: row.id,
     code: row.code,

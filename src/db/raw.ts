@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { runPgDirect } from './pg-direct.js';
 import { CachingBetterSqlite3Client } from './sqlite-client.js';
 
 /**
@@ -32,6 +33,9 @@ function direct(knex: Knex, sql: string, bindings: unknown[]) {
 export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]): Promise<T[]> {
   const result = direct(knex, sql, bindings);
   if (result) return (result as { rows: T[] }).rows;
+  // PostgreSQL: a named prepared statement on a pooled connection (src/db/pg-direct.ts)
+  const pg = runPgDirect(knex, sql, bindings);
+  if (pg) return (await pg).rows as T[];
   return rawRows<T>(await knex.raw(sql, bindings as Knex.RawBinding[]));
 }
 
@@ -50,5 +54,7 @@ export async function execute(knex: Knex, sql: string, bindings: unknown[]): Pro
   }
   const result = direct(knex, sql, bindings);
   if (result) return (result as { changes: number }).changes;
+  const pg = runPgDirect(knex, sql, bindings);
+  if (pg) return rawChanges(await pg);
   return rawChanges(await knex.raw(sql, bindings as Knex.RawBinding[]));
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { selectRows } from './raw.js';
-import { type Locale, type Role, type User, usernameKey } from '../model.js';
+import { type Locale, type Organisation, type Role, type User, usernameKey } from '../model.js';
+import { type OrgRow, toOrg } from './orgs.js';
 import { randomId } from '../util/ids.js';
 
 interface UserRow {
@@ -61,6 +62,13 @@ export interface NewUser {
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
+// Constant SQL (src/db/raw.ts). The organisation's columns carry an `o_` prefix: both tables have name and timestamps.
+const SQL = {
+  findByIdWithOrg:
+    'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
+    'from users u join organisations o on o.id = u.org_id where u.id = ?',
+} as const;
+
 export function createUserRepository(knex: Knex) {
   const table = () => knex<UserRow>('users');
   return {
@@ -91,6 +99,17 @@ export function createUserRepository(knex: Knex) {
       // constant SQL (src/db/raw.ts): every token's userinfo and every sign-in look users up
       const [row] = await selectRows<UserRow>(knex, 'select * from users where id = ?', [id]);
       return row && toUser(row);
+    },
+    /**
+     * The user together with its own organisation, in one statement: findAccount (every
+     * userinfo and refresh) needs both, and on PostgreSQL each statement is a round trip.
+     * The join on the user's org_id is what keeps a user with its organisation.
+     */
+    async findByIdWithOrg(id: string): Promise<{ user: User; org: Organisation } | undefined> {
+      const [row] = await selectRows<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(knex, SQL.findByIdWithOrg, [id]);
+      if (!row) return undefined;
+      const org: OrgRow = { id: row.org_id, code: row.o_code, name: row.o_name, settings: row.o_settings, created_at: row.o_created_at, updated_at: row.o_updated_at };
+      return { user: toUser(row), org: toOrg(org) };
     },
     async findByUsername(orgId: string, username: string): Promise<User | undefined> {
       const [row] = await selectRows<UserRow>(knex, 'select * from users where org_id = ? and username_key = ?', [orgId, usernameKey(username)]);
