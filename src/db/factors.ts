@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { execute, selectRows } from './raw.js';
 import { randomId } from '../util/ids.js';
 
 export type FactorType = 'totp' | 'email';
@@ -52,6 +53,13 @@ const toFactor = (r: FactorRow): Factor => ({
 
 export type FactorRepository = ReturnType<typeof createFactorRepository>;
 
+// Constant SQL (src/db/raw.ts) for what every second-factor sign-in runs.
+const SQL = {
+  listByUser: 'select * from factors where user_id = ? order by created_at',
+  findForUser: 'select * from factors where id = ? and user_id = ?',
+  useTotpStep: 'update factors set last_used_step = ?, last_used_at = ? where id = ? and (last_used_step is null or last_used_step < ?)',
+} as const;
+
 export function createFactorRepository(knex: Knex) {
   const table = () => knex<FactorRow>('factors');
   return {
@@ -84,10 +92,10 @@ export function createFactorRepository(knex: Knex) {
       return toFactor(row);
     },
     async listByUser(userId: string): Promise<Factor[]> {
-      return (await table().where({ user_id: userId }).orderBy('created_at')).map(toFactor);
+      return (await selectRows<FactorRow>(knex, SQL.listByUser, [userId])).map(toFactor);
     },
     async findForUser(userId: string, id: string): Promise<Factor | undefined> {
-      const row = await table().where({ id, user_id: userId }).first();
+      const [row] = await selectRows<FactorRow>(knex, SQL.findForUser, [id, userId]);
       return row && toFactor(row);
     },
     async confirm(id: string, at = Date.now()): Promise<void> {
@@ -98,11 +106,7 @@ export function createFactorRepository(knex: Knex) {
      * of two racing submissions of the same code, exactly one wins.
      */
     async useTotpStep(id: string, step: number): Promise<boolean> {
-      const changed = await table()
-        .where({ id })
-        .andWhere((q) => q.whereNull('last_used_step').orWhere('last_used_step', '<', step))
-        .update({ last_used_step: step, last_used_at: Date.now() });
-      return changed === 1;
+      return (await execute(knex, SQL.useTotpStep, [step, Date.now(), id, step])) === 1;
     },
     async rename(userId: string, id: string, label: string): Promise<void> {
       await table().where({ id, user_id: userId }).update({ label: label.slice(0, 100) });

@@ -20,9 +20,12 @@ export function rawChanges(result: unknown): number {
   return Number(r.rowCount ?? r.changes ?? 0);
 }
 
+/** A transaction's statements stay on its connection, through knex (the CLI's transactional repositories). */
+const inTransaction = (knex: Knex) => (knex as { isTransaction?: boolean }).isTransaction === true;
+
 function direct(knex: Knex, sql: string, bindings: unknown[]) {
   const client = knex.client as unknown;
-  if (!(client instanceof CachingBetterSqlite3Client)) return undefined;
+  if (inTransaction(knex) || !(client instanceof CachingBetterSqlite3Client)) return undefined;
   const result = client.runDirect(sql, bindings);
   // the statement metrics (src/http/db-metrics.ts) listen for knex's own event
   if (result) knex.emit('query-response', 'rows' in result ? result.rows : result, { sql });
@@ -46,7 +49,7 @@ export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]
  */
 export async function execute(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
   const client = knex.client as unknown;
-  const queued = client instanceof CachingBetterSqlite3Client ? client.queueWrite(sql, bindings) : undefined;
+  const queued = client instanceof CachingBetterSqlite3Client && !inTransaction(knex) ? client.queueWrite(sql, bindings) : undefined;
   if (queued) {
     const changes = await queued;
     knex.emit('query-response', { changes }, { sql });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { selectRows } from './raw.js';
 import { randomId } from '../util/ids.js';
 
 export interface WebAuthnCredential {
@@ -88,7 +89,8 @@ export function createWebAuthnCredentialRepository(knex: Knex) {
       return (await table().where({ user_id: userId }).orderBy('created_at')).map(toCredential);
     },
     async countByUser(userId: string): Promise<number> {
-      const row = await table().where({ user_id: userId }).count<{ n: number | string }[]>({ n: '*' }).first();
+      // constant SQL (src/db/raw.ts): every sign-in asks which factors the user has
+      const [row] = await selectRows<{ n: number | string }>(knex, 'select count(*) as n from webauthn_credentials where user_id = ?', [userId]);
       return Number(row?.n ?? 0);
     },
     async findByCredentialId(credentialId: string): Promise<WebAuthnCredential | undefined> {

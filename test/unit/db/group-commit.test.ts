@@ -86,3 +86,23 @@ describe('SQLite group commit', () => {
     assert.ok(grouped * 5 < sequential, `50 concurrent writes: ${grouped} frames, one by one: ${sequential}`);
   });
 });
+
+describe('constant SQL inside a transaction (SQLite)', () => {
+  let db: OpenDatabase;
+  before(async () => {
+    db = await openDatabase('sqlite');
+  });
+  after(() => db.close());
+
+  it('runs on the transaction and rolls back with it (no queued write waiting for the connection)', async () => {
+    await db.knex
+      .transaction(async (trx) => {
+        assert.equal(await execute(trx, INSERT, flow('in-trx-1')), 1);
+        const rows = await selectRows<{ uid: string }>(trx, 'select uid from login_flows where uid = ?', ['in-trx-1']);
+        assert.equal(rows.length, 1, 'visible inside its transaction');
+        throw new Error('roll back');
+      })
+      .catch((err: Error) => assert.equal(err.message, 'roll back'));
+    assert.equal((await selectRows(db.knex, 'select uid from login_flows where uid = ?', ['in-trx-1'])).length, 0);
+  });
+});
