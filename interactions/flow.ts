@@ -31,6 +31,8 @@ export interface FlowData extends Record<string, unknown> {
   lockedUntil?: number;
   backupRemaining?: number;
   rememberedAmr?: string[];
+  /** the remembered browser (its remembered_browsers id) that stood in for the second factor */
+  rememberedBrowserId?: string;
   /** signed in with a passkey instead of the password */
   passkey?: boolean;
   /** a WebAuthn assertion (not a mere registration) was verified in this sign-in */
@@ -64,10 +66,15 @@ export interface LoadedFlow {
   uid: string;
   interaction: Interaction;
   flow: Flow<FlowData>;
+  /** whether the flow has a row yet (a sign-in that has not passed a step has none) */
+  stored: boolean;
   clientName: string;
   clientOrgId: string | null;
   clientRequiresMfa: boolean;
 }
+
+/** The state of a flow without a row: the sign-in page. */
+export const INITIAL_STATE = 'password';
 
 export const stepUrl = (uid: string, step = '') => `/interaction/${encodeURIComponent(uid)}${step ? `/${step}` : ''}`;
 
@@ -85,14 +92,14 @@ export async function loadFlow(ctx: Context, deps: InteractionDeps): Promise<Loa
   }
   if (interaction.uid !== uid) throw new FlowExpiredError();
 
-  const { flows } = deps.services.repos;
-  let flow = (await flows.find(uid)) as Flow<FlowData> | undefined;
-  if (!flow) {
-    const now = Date.now();
-    flow = { uid, state: 'password', orgId: null, userId: null, data: {}, createdAt: now, updatedAt: now, expiresAt: interaction.exp * 1000 };
-    await flows.create(flow);
-    flow = ((await flows.find(uid)) as Flow<FlowData> | undefined) ?? flow;
-  }
+  // No row until a step succeeds: showing the sign-in page writes nothing (moveFlow
+  // stores the flow at its first move).
+  const found = (await deps.services.repos.flows.find(uid)) as Flow<FlowData> | undefined;
+  const now = Date.now();
+  let flow: Flow<FlowData> = found ?? { uid, state: INITIAL_STATE, orgId: null, userId: null, data: {}, createdAt: now, updatedAt: now, expiresAt: interaction.exp * 1000 };
+  // The login was handed to oidc-provider (finishLogin): the flow is over even where its
+  // last step did not write it as 'done' (advance, singleUse), so no step runs again.
+  if (interaction.result?.login) flow = { ...flow, state: 'done' };
 
   const clientId = String(interaction.params.client_id ?? '');
   const client = await deps.services.clients.find(clientId);
@@ -100,6 +107,7 @@ export async function loadFlow(ctx: Context, deps: InteractionDeps): Promise<Loa
     uid,
     interaction,
     flow,
+    stored: found !== undefined,
     clientName: client?.name ?? clientId,
     clientOrgId: client?.orgId ?? null,
     clientRequiresMfa: client?.requireMfa ?? false,
@@ -152,13 +160,15 @@ export async function decideNext(ctx: Context, deps: InteractionDeps, loaded: Lo
     federated: data.federated?.viaUpstream ? { upstreamMfa: data.federated.upstreamMfa } : undefined,
   };
   // the cookie is read at every decision: a password change in this very sign-in revokes it
+  let browser: { id: string; amr: string[] } | undefined;
   if (!facts.secondFactorDone && !facts.passkeyDone && org.settings.rememberHours > 0) {
-    facts.rememberedAmr = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
+    browser = await remembered.check(ctx.cookies.get(REMEMBER_COOKIE), user.id);
+    facts.rememberedAmr = browser?.amr;
   }
   const step = nextStep(facts);
-  const { rememberedAmr: _stale, ...rest } = data;
-  // only a sign-in that ends on the remembered browser's strength records it (for the acr)
-  return { step, data: step === 'done' && facts.rememberedAmr ? { ...rest, rememberedAmr: facts.rememberedAmr } : rest };
+  const { rememberedAmr: _stale, rememberedBrowserId: _staleId, ...rest } = data;
+  // only a sign-in that ends on the remembered browser's strength records it (for the acr and the audit)
+  return { step, data: step === 'done' && browser ? { ...rest, rememberedAmr: browser.amr, rememberedBrowserId: browser.id } : rest };
 }
 
 /**
@@ -183,8 +193,36 @@ export function redirectToStep(ctx: Context, uid: string): void {
 }
 
 /**
+ * Moves the flow from `from` to `next`, only if it is still in `from` (compare-and-set, so
+ * a replayed or racing submission cannot move it twice). Returns false when it had moved.
+ * A flow without a row is stored here, already moved on: the insert succeeds once per uid
+ * and so stands for the compare-and-set from the initial state. When it finds a row (a
+ * racing request stored one, or an older instance stored the initial state on showing
+ * the page), the compare-and-set decides as it would have.
+ */
+export async function moveFlow(deps: InteractionDeps, loaded: LoadedFlow, from: string, next: Pick<Flow, 'state' | 'orgId' | 'userId' | 'data'>): Promise<boolean> {
+  const { flows } = deps.services.repos;
+  if (!loaded.stored && loaded.flow.state === from) {
+    const now = Date.now();
+    if (await flows.create({ ...next, uid: loaded.uid, createdAt: now, updatedAt: now, expiresAt: loaded.flow.expiresAt })) return true;
+  }
+  return flows.advance(loaded.uid, from, next);
+}
+
+/** Stores the flow as it is, where it has no row yet (a step that leaves the browser). */
+export async function storeFlow(deps: InteractionDeps, loaded: LoadedFlow): Promise<void> {
+  if (!loaded.stored) await deps.services.repos.flows.create(loaded.flow);
+}
+
+/**
  * Moves the flow on from `from` (compare-and-set, so a replayed or racing submission
  * cannot advance it twice) to whatever the policy says comes next.
+ *
+ * `singleUse`: the submission was itself made single-use by a compare-and-set write of its
+ * own (a TOTP step recorded, a mailed code or a WebAuthn challenge consumed), so of two
+ * racing or replayed submissions only one gets here. When it ends the sign-in, the flow
+ * is not written: the login handed to oidc-provider marks it over (loadFlow), and a step
+ * that does not end the sign-in is still written as always.
  */
 export async function advance(
   ctx: Context,
@@ -192,9 +230,11 @@ export async function advance(
   loaded: LoadedFlow,
   from: string,
   proven: { user: User; org: Organisation; data: FlowData },
+  opts: { singleUse?: boolean } = {},
 ): Promise<void> {
   const { step, data } = await decideNext(ctx, deps, loaded, proven.user, proven.org, proven.data);
-  const moved = await deps.services.repos.flows.advance(loaded.uid, from, { state: step, orgId: proven.org.id, userId: proven.user.id, data });
+  if (step === 'done' && opts.singleUse) return finishLogin(ctx, deps, loaded, proven.user, data);
+  const moved = await moveFlow(deps, loaded, from, { state: step, orgId: proven.org.id, userId: proven.user.id, data });
   if (!moved) return redirectToStep(ctx, loaded.uid);
   if (step === 'done') return finishLogin(ctx, deps, loaded, proven.user, data);
   redirectToStep(ctx, loaded.uid);
@@ -218,10 +258,15 @@ export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: L
   const { users } = deps.services.repos;
   const amr = amrOf(data);
   const ts = data.authTime ?? Math.floor(Date.now() / 1000);
-  await users.recordLogin(user.id, data.mfaMethod ?? null);
+  // the user's row only where a reader needs it changed (src/db/users.ts); every
+  // sign-in's exact time and method are in the audit event below
+  await users.recordLogin(user, data.mfaMethod ?? null);
   // A language picked on the switcher during sign-in becomes the user's saved language.
   const chosen = ctx.cookies.get(LANG_COOKIE);
   if (isLocale(chosen) && chosen !== user.locale) await users.setLocale(user.id, chosen);
+  const remembered = Boolean(data.rememberedAmr && !data.secondFactorDone);
+  // One event per sign-in. A remembered browser standing in for the second factor is
+  // told here (`remembered`, and which browser) rather than by an event of its own.
   await deps.services.audit.record({
     type: 'login.succeeded',
     orgId: user.orgId,
@@ -231,23 +276,13 @@ export async function finishLogin(ctx: Context, deps: InteractionDeps, loaded: L
     userAgent: ctx.get('user-agent'),
     details: {
       amr,
-      remembered: Boolean(data.rememberedAmr && !data.secondFactorDone),
+      remembered,
+      ...(remembered && data.rememberedBrowserId ? { rememberedBrowser: data.rememberedBrowserId } : {}),
       // the second factor answered in this sign-in, if any (metrics: src/http/security-metrics.ts)
       ...(data.secondFactorDone && !data.passkey && data.mfaMethod ? { mfaMethod: data.mfaMethod } : {}),
       ...(data.passkey ? { passkey: true } : {}),
     },
   });
-  if (data.rememberedAmr && !data.secondFactorDone) {
-    // the second factor was skipped on the strength of a remembered browser
-    await deps.services.audit.record({
-      type: 'mfa.remembered_browser_used',
-      orgId: user.orgId,
-      userId: user.id,
-      clientId: String(loaded.interaction.params.client_id ?? ''),
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
-    });
-  }
   const result: InteractionResults = {
     login: { accountId: user.id, amr, acr: acrFor(amr, data.rememberedAmr, Boolean(data.webauthnAsserted)), ts, remember: true },
   };

@@ -9,7 +9,7 @@ import { beginFederatedSignIn, completeFederatedSignIn } from '../../src/federat
 import { upstreamsForSignIn } from '../../src/federation/upstreams.js';
 import { federatedAmr, upstreamMfaShown } from '../../src/federation/upstream-mfa.js';
 import type { Organisation, User } from '../../src/model.js';
-import { type FlowData, type InteractionDeps, type LoadedFlow, redirectToStep, stepUrl } from '../flow.js';
+import { type FlowData, type InteractionDeps, type LoadedFlow, moveFlow, redirectToStep, stepUrl, storeFlow } from '../flow.js';
 import { seeOther } from '../respond.js';
 import type { FederationView } from '../views/federation.js';
 import { organisationFor } from './login.js';
@@ -50,6 +50,8 @@ export async function startFederation(ctx: Context, deps: InteractionDeps, loade
   if (!form.success) throw new BadRequestError('upstream');
   const upstream = (await offered(deps, loaded)).find((u) => u.id === form.data.upstream);
   if (!upstream) throw new FederationError('not_allowed', '', stepUrl(loaded.uid));
+  // the callback continues this flow by its row (it has no interaction cookie to read)
+  await storeFlow(deps, loaded);
   const params = loaded.interaction.params;
   const maxAge = Number(params.max_age);
   const url = await beginFederatedSignIn(
@@ -69,7 +71,7 @@ export async function startFederation(ctx: Context, deps: InteractionDeps, loade
 /** POST federation-cancel: forget the pending link and sign in with the password alone. */
 export async function cancelLink(ctx: Context, deps: InteractionDeps, loaded: LoadedFlow) {
   const { federated: _dropped, ...rest } = loaded.flow.data;
-  await deps.services.repos.flows.advance(loaded.uid, 'password', { state: 'password', orgId: null, userId: null, data: rest });
+  await moveFlow(deps, loaded, 'password', { state: 'password', orgId: null, userId: null, data: rest });
   redirectToStep(ctx, loaded.uid);
 }
 

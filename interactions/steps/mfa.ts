@@ -164,7 +164,8 @@ export async function verifyMfa(ctx: Context, deps: InteractionDeps, loaded: Loa
     await save(deps, loaded, user, org, noticed);
     return redirectToStep(ctx, loaded.uid);
   }
-  await advance(ctx, deps, loaded, 'mfa', { user, org, data: proven });
+  // the TOTP step or the mailed code was taken by a compare-and-set write of its own
+  await advance(ctx, deps, loaded, 'mfa', { user, org, data: proven }, { singleUse: true });
 }
 
 /** After the backup-code notice. */

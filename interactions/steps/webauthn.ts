@@ -120,7 +120,8 @@ export async function verifyWebAuthnFactor(
     amr: [...(loaded.flow.data.amr ?? ['pwd']), ...result.amr],
   };
   if (body.remember === 'yes') await rememberThisBrowser(ctx, deps, user, org, result.amr);
-  await advance(ctx, deps, loaded, 'mfa', { user, org, data });
+  // the challenge was consumed (single use) by verifyAuthentication
+  await advance(ctx, deps, loaded, 'mfa', { user, org, data }, { singleUse: true });
   return undefined;
 }
 
@@ -162,7 +163,8 @@ export async function verifyPasskey(ctx: Context, deps: InteractionDeps, loaded:
     webauthnAsserted: true,
     mfaMethod: 'webauthn',
   };
-  await advance(ctx, deps, loaded, 'password', { user, org, data });
+  // the challenge was consumed (single use) by verifyPasskey
+  await advance(ctx, deps, loaded, 'password', { user, org, data }, { singleUse: true });
   return undefined;
 }
 

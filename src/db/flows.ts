@@ -37,8 +37,14 @@ const SQL = {
 export function createFlowRepository(knex: Knex) {
   const table = () => knex<FlowRow>('login_flows');
   return {
-    async create(flow: Flow): Promise<void> {
-      await execute(knex, SQL.create, [flow.uid, flow.state, flow.orgId, flow.userId, JSON.stringify(flow.data), flow.createdAt, flow.updatedAt, flow.expiresAt]);
+    /**
+     * Stores a flow unless one with its uid exists. Returns whether it did: the first step
+     * of a sign-in stores its flow already moved on, so that this insert is the
+     * compare-and-set from the initial state (two racing submissions cannot both store it).
+     */
+    async create(flow: Flow): Promise<boolean> {
+      const changed = await execute(knex, SQL.create, [flow.uid, flow.state, flow.orgId, flow.userId, JSON.stringify(flow.data), flow.createdAt, flow.updatedAt, flow.expiresAt]);
+      return changed === 1;
     },
     async find(uid: string): Promise<Flow | undefined> {
       const [row] = await selectRows<FlowRow>(knex, SQL.find, [uid]);

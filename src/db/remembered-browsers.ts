@@ -58,8 +58,8 @@ export function createRememberedBrowserRepository(knex: Knex) {
       const row = await table().where({ token_hash: tokenHash }).whereNull('revoked_at').andWhere('expires_at', '>', now).first();
       return row && toBrowser(row);
     },
-    async touch(id: string): Promise<void> {
-      await table().where({ id }).update({ last_used_at: Date.now() });
+    async touch(id: string, at = Date.now()): Promise<void> {
+      await table().where({ id }).update({ last_used_at: at });
     },
     async listLive(userId: string, now = Date.now()): Promise<RememberedBrowser[]> {
       return (await table().where({ user_id: userId }).whereNull('revoked_at').andWhere('expires_at', '>', now).orderBy('created_at', 'desc')).map(toBrowser);

@@ -60,6 +60,9 @@ export interface NewUser {
   mustChangePassword?: boolean;
 }
 
+/** How stale `users.last_login_at` may be: recordLogin rewrites it at most this often. */
+export const LAST_LOGIN_PRECISION_MS = 3600_000;
+
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
 // Constant SQL (src/db/raw.ts). The organisation's columns carry an `o_` prefix: both tables have name and timestamps.
@@ -166,11 +169,22 @@ export function createUserRepository(knex: Knex) {
         updated_at: now,
       });
     },
-    /** Remembers the sign-in time and the second-factor method used, offered first next time. */
-    async recordLogin(id: string, mfaMethod: string | null = null): Promise<void> {
-      const patch: Record<string, unknown> = { last_login_at: Date.now() };
-      if (mfaMethod) patch.last_mfa_method = mfaMethod;
-      await table().where({ id }).update(patch);
+    /**
+     * Records a sign-in on the user's row — only where a reader needs it changed, as a
+     * write per sign-in costs more than the value is worth: the first sign-in (the
+     * first-login password change reads `last_login_at === null`), another second-factor
+     * method than last time (offered first next time), or a last sign-in older than
+     * LAST_LOGIN_PRECISION_MS (the admin pages, API and CLI show it; to the hour is
+     * enough). Exact times and methods are in the audit log (`login.succeeded`).
+     * Returns whether it wrote.
+     */
+    async recordLogin(user: Pick<User, 'id' | 'lastLoginAt' | 'lastMfaMethod'>, mfaMethod: string | null = null, now = Date.now()): Promise<boolean> {
+      const patch: Record<string, unknown> = {};
+      if (user.lastLoginAt === null || now - user.lastLoginAt >= LAST_LOGIN_PRECISION_MS) patch.last_login_at = now;
+      if (mfaMethod && mfaMethod !== user.lastMfaMethod) Object.assign(patch, { last_login_at: now, last_mfa_method: mfaMethod });
+      if (!Object.keys(patch).length) return false;
+      await table().where({ id: user.id }).update(patch);
+      return true;
     },
     async updateProfile(id: string, profile: { name: string | null; locale: Locale }): Promise<void> {
       await table().where({ id }).update({ name: profile.name, locale: profile.locale, updated_at: Date.now() });

@@ -93,8 +93,10 @@ for (const engine of engines()) {
       const tokens = await tokensFrom(step1.url, step1.start);
       assert.deepEqual(tokens.claims()!.amr, ['pwd']);
       assert.equal(tokens.claims()!.acr, 'urn:idp:acr:mfa');
-      const [used] = await server.services.repos.audit.list({ type: 'mfa.remembered_browser_used', userId: tokens.claims()!.sub });
-      assert.ok(used, 'the remembered browser standing in for the second factor is audited');
+      const [used] = await server.services.repos.audit.list({ type: 'login.succeeded', userId: tokens.claims()!.sub });
+      const [browserEntry] = await server.services.repos.rememberedBrowsers.listLive(tokens.claims()!.sub);
+      assert.equal(used?.details?.remembered, true, 'the remembered browser standing in for the second factor is audited');
+      assert.equal(used.details?.rememberedBrowser, browserEntry?.id, 'naming the browser');
       assert.ok(used.ip && used.clientId, 'with address and client');
     });
 

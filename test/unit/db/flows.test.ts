@@ -37,10 +37,10 @@ for (const engine of engines()) {
       assert.deepEqual(await flows.find(flow.uid), flow);
     });
 
-    it('create of an existing uid is ignored: the first flow stays', async () => {
+    it('create of an existing uid is ignored: the first flow stays, and only the first create says it stored', async () => {
       const flow = newFlow();
-      await flows.create(flow);
-      await flows.create({ ...flow, state: 'other', data: { overwritten: true } });
+      assert.equal(await flows.create(flow), true);
+      assert.equal(await flows.create({ ...flow, state: 'other', data: { overwritten: true } }), false);
       assert.deepEqual(await flows.find(flow.uid), flow);
     });
 
