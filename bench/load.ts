@@ -1,7 +1,7 @@
 // The load generator: a separate process from the server under test. Reads one job
 // (JSON file named on the command line), prints one JSON result line on stdout.
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from './load/client.js';
 import type { Job, JobResult } from './load/fixture.js';
 import { prepare } from './load/scenarios.js';
@@ -15,6 +15,8 @@ async function dbWrites(f: Job['fixture']): Promise<number | undefined> {
   return m ? Number(m[1]) : 0;
 }
 
+const WARM_UP_MS = 1000;
+
 async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
   const http = createClient(job.fixture.base, job.concurrency);
@@ -22,16 +24,28 @@ async function main(): Promise<void> {
   const latencies = new Latencies();
   let errors = 0;
   let errorSample: string | undefined;
+  // Open loop: the schedule runs WARM_UP_MS before the recorded window, unrecorded, so the
+  // generator's JIT and its connections (opened as the schedule needs them) are ready:
+  // otherwise the first cold milliseconds queue up and land in the p99 of a short run.
+  const warmUpMs = job.rate ? WARM_UP_MS : 0;
   const writesBefore = await dbWrites(job.fixture);
-  const started = performance.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const scheduleStart = performance.now();
+  const started = scheduleStart + warmUpMs;
   const deadline = started + job.durationSec * 1000;
   let lastDone = started;
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
 
   // one timed iteration; `since` is when it was due (open loop), so queueing counts
   const run = async (since: number) => {
     try {
       await runner.iteration();
       const now = performance.now();
+      if (since < started) return;
+      if (!cpuAtStart) {
+        cpuAtStart = process.cpuUsage();
+        loopDelay.enable();
+      }
       latencies.add(now - since);
       lastDone = now;
     } catch (err) {
@@ -65,7 +79,7 @@ async function main(): Promise<void> {
           waiting.length = 0;
           return;
         }
-        while (started + (due * 1000) / job.rate! <= now) waiting.push(started + (due++ * 1000) / job.rate!);
+        while (scheduleStart + (due * 1000) / job.rate! <= now) waiting.push(scheduleStart + (due++ * 1000) / job.rate!);
         pump();
       }, 1);
     });
@@ -77,6 +91,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: job.concurrency }, worker));
   }
   const elapsedSec = ((runner.exhausted() ? lastDone : performance.now()) - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   http.close();
   const writes = await dbWrites(job.fixture);
   const result: JobResult = {
@@ -87,6 +102,8 @@ async function main(): Promise<void> {
     elapsedSec,
     perSec: latencies.count / elapsedSec,
     ...latencies.summary(),
+    generatorCores: (cpu.user + cpu.system) / 1e6 / Math.max(0.001, elapsedSec),
+    generatorMaxStallMs: loopDelay.max / 1e6,
     ...(writes !== undefined && writesBefore !== undefined ? { writesPerOp: (writes - writesBefore) / Math.max(1, latencies.count) } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

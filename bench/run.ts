@@ -54,7 +54,7 @@ async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boole
   log(`${s}: ${peak.perSec.toFixed(0)}/s p50 ${n(peak.p50)} ms p99 ${n(peak.p99)} ms${peak.errors ? ` errors ${peak.errors} (${peak.errorSample})` : ''}`);
   if (!halfRate || peak.perSec <= 0) return { peak };
   const half = await runLoad({ scenario: s, fixture: usersFor(f, 1), concurrency: 256, durationSec: o.duration, rate: peak.perSec / 2 }, o.loadCpus || undefined);
-  log(`${s} at ${(peak.perSec / 2).toFixed(0)}/s: p50 ${n(half.p50)} ms p99 ${n(half.p99)} ms${half.errors ? ` errors ${half.errors} (${half.errorSample})` : ''}`);
+  log(`${s} at ${(peak.perSec / 2).toFixed(0)}/s: p50 ${n(half.p50)} ms p99 ${n(half.p99)} ms, load generator ${n(half.generatorCores)} cores, its longest stall ${n(half.generatorMaxStallMs)} ms${half.errors ? ` errors ${half.errors} (${half.errorSample})` : ''}`);
   return { peak, half };
 }
 

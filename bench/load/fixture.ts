@@ -39,4 +39,8 @@ export interface JobResult {
   writesPerOp?: number;
   /** the server's CPU time (all threads) per operation during the timed part, ms */
   cpuMsPerOp?: number;
+  /** the Node load generator's own CPU use during the timed part, in cores (near 1: it, not the server, may be the limit) */
+  generatorCores?: number;
+  /** the longest the load generator's own event loop was held up (a stall there delays every request due meanwhile) */
+  generatorMaxStallMs?: number;
 }
