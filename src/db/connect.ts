@@ -15,6 +15,11 @@ export function isSqlite(knex: Knex): boolean {
   return (knex.client as { driverName?: string }).driverName === 'better-sqlite3';
 }
 
+/** A knex transaction object: its statements must stay on its connection, through knex. */
+export function isTransaction(knex: Knex): boolean {
+  return (knex as { isTransaction?: boolean }).isTransaction === true;
+}
+
 let lastWarn = 0;
 function quietWarn(message: string): void {
   if (Date.now() - lastWarn < 10_000) return;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
+import { isTransaction } from './connect.js';
 
 /**
  * The PostgreSQL counterpart of the SQLite client's `runDirect` (src/db/sqlite-client.ts):
@@ -105,8 +106,8 @@ function notOurSession(err: unknown): boolean {
 /** knex clients whose connections turned out not to keep prepared statements: unnamed ones there. */
 const unnamedOnly = new WeakSet<object>();
 
-export function isPgDirect(knex: Knex): boolean {
-  return (knex.client as PgClient).driverName === 'pg' && !(knex as { isTransaction?: boolean }).isTransaction;
+function isPgDirect(knex: Knex): boolean {
+  return (knex.client as PgClient).driverName === 'pg' && !isTransaction(knex);
 }
 
 /**

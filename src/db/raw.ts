@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isTransaction } from './connect.js';
 import { runPgDirect } from './pg-direct.js';
 import { CachingBetterSqlite3Client } from './sqlite-client.js';
 
@@ -20,12 +21,19 @@ export function rawChanges(result: unknown): number {
   return Number(r.rowCount ?? r.changes ?? 0);
 }
 
-/** A transaction's statements stay on its connection, through knex (the CLI's transactional repositories). */
-const inTransaction = (knex: Knex) => (knex as { isTransaction?: boolean }).isTransaction === true;
+/**
+ * The SQLite client of a knex instance, or undefined on PostgreSQL and for a transaction:
+ * a transaction's statements stay on its connection, through knex (the CLI's
+ * transactional repositories).
+ */
+function sqliteClient(knex: Knex): CachingBetterSqlite3Client | undefined {
+  const client = knex.client as unknown;
+  return client instanceof CachingBetterSqlite3Client && !isTransaction(knex) ? client : undefined;
+}
 
 function direct(knex: Knex, sql: string, bindings: unknown[]) {
-  const client = knex.client as unknown;
-  if (inTransaction(knex) || !(client instanceof CachingBetterSqlite3Client)) return undefined;
+  const client = sqliteClient(knex);
+  if (!client) return undefined;
   const result = client.runDirect(sql, bindings);
   // the statement metrics (src/http/db-metrics.ts) listen for knex's own event
   if (result) knex.emit('query-response', 'rows' in result ? result.rows : result, { sql });
@@ -48,8 +56,7 @@ export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]
  * CachingBetterSqlite3Client.queueWrite); it resolves once committed.
  */
 export async function execute(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
-  const client = knex.client as unknown;
-  const queued = client instanceof CachingBetterSqlite3Client && !inTransaction(knex) ? client.queueWrite(sql, bindings) : undefined;
+  const queued = sqliteClient(knex)?.queueWrite(sql, bindings);
   if (queued) {
     const changes = await queued;
     knex.emit('query-response', { changes }, { sql });

@@ -86,10 +86,17 @@ export class CachingBetterSqlite3Client extends Client_BetterSQLite3 {
    * worth 15–25 µs per statement under load (docs/performance.md).
    */
   runDirect(sql: string, bindings: unknown[]): { rows: unknown[] } | { changes: number } | undefined {
+    const db = this.idleConnection();
+    if (!db) return undefined;
+    const result = this.run(db, sql, bindings);
+    return 'rows' in result ? result : { changes: result.changes };
+  }
+
+  /** The pool's connection when nothing holds it or waits for it (no knex query or transaction). */
+  private idleConnection(): Database | undefined {
     const pool = this.pool as { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number } | undefined;
     if (!this.connection || !pool || pool.numUsed() || pool.numPendingAcquires() || pool.numPendingCreates()) return undefined;
-    const result = this.run(this.connection, sql, bindings);
-    return 'rows' in result ? result : { changes: result.changes };
+    return this.connection;
   }
 
   /** Writes waiting for this turn of the event loop to end (group commit). */
@@ -114,9 +121,8 @@ export class CachingBetterSqlite3Client extends Client_BetterSQLite3 {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    const pool = this.pool as { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number } | undefined;
-    const idle = this.connection && pool && !pool.numUsed() && !pool.numPendingAcquires() && !pool.numPendingCreates();
-    if (idle) return this.commit(this.connection!, batch);
+    const idle = this.idleConnection();
+    if (idle) return this.commit(idle, batch);
     // a knex transaction holds the connection: wait for it like any other query would
     let db: Database | undefined;
     try {
@@ -129,31 +135,26 @@ export class CachingBetterSqlite3Client extends Client_BetterSQLite3 {
     }
   }
 
-  /** Runs the batch in one transaction; settles every promise after COMMIT (or its failure). */
+  /**
+   * Runs the batch — more than one write in one transaction — and settles every promise
+   * after COMMIT (or its failure).
+   */
   private commit(db: Database, batch: PendingWrite[]): void {
-    if (batch.length === 1) {
-      const w = batch[0]!;
-      try {
-        w.resolve((this.run(db, w.sql, w.bindings) as { changes: number }).changes);
-      } catch (err) {
-        w.reject(err);
-      }
-      return;
-    }
+    const grouped = batch.length > 1;
     const outcomes: ({ changes: number } | { error: unknown })[] = [];
     try {
-      prepared(db, 'begin').run([]);
+      if (grouped) prepared(db, 'begin').run([]);
       for (const w of batch) {
         try {
           outcomes.push({ changes: (this.run(db, w.sql, w.bindings) as { changes: number }).changes });
         } catch (error) {
           // a constraint error undoes only its own statement; anything that ended the
           // transaction (I/O, full disk) undid the batch: every write of it fails
-          if (!db.inTransaction) throw error;
+          if (grouped && !db.inTransaction) throw error;
           outcomes.push({ error });
         }
       }
-      prepared(db, 'commit').run([]);
+      if (grouped) prepared(db, 'commit').run([]);
     } catch (err) {
       if (db.inTransaction) prepared(db, 'rollback').run([]);
       for (const w of batch) w.reject(err);
