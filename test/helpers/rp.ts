@@ -123,3 +123,16 @@ export async function signInSilently(session: HttpSession, config: oidc.Configur
     expectedNonce: start.nonce,
   });
 }
+
+/** A form POST with the client's Basic credentials (token endpoint by default): status and JSON body. */
+export async function tokenRequest(server: { url: string }, client: FixtureClient, form: Record<string, string>, path = '/token') {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

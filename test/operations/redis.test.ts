@@ -18,7 +18,7 @@ import { randomId } from '../../src/util/ids.js';
 import { openDatabase, sleep, type OpenDatabase } from '../unit/db/open-db.js';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
 import { HttpSession, formAction, formField } from '../helpers/http-session.js';
-import { openSignIn, passwordAttempt, relyingParty, startAuthorization } from '../helpers/rp.js';
+import { openSignIn, passwordAttempt, relyingParty, startAuthorization, tokenRequest } from '../helpers/rp.js';
 import { engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 // IDP_REDIS_URL: two instances share Redis (interactions, codes, access tokens, throttle
@@ -32,18 +32,6 @@ const skip = !REDIS_URL
     : false;
 
 const ACCOUNT_FAILURES = 4;
-
-async function tokenRequest(server: TestServer, client: FixtureClient, form: Record<string, string>, path = '/token') {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 /**
  * Follows the IdP's redirects on `server`: oidc-provider writes its absolute URLs with the

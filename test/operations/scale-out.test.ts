@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as oidc from 'openid-client';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
-import { passwordAttempt, relyingParty, signIn } from '../helpers/rp.js';
+import { passwordAttempt, relyingParty, signIn, tokenRequest } from '../helpers/rp.js';
 import { createTestDatabase, engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 const ACCOUNT_FAILURES = 4;
@@ -12,18 +12,6 @@ async function twoInstances(engine: 'sqlite' | 'postgres', env: Record<string, s
   const a = await startTestServer({ engine, env });
   const b = await startTestServer({ database: a.database, env: { ...env, IDP_ISSUER: a.config.issuer }, secretKey: a.config.secretKey });
   return [a, b];
-}
-
-async function tokenRequest(server: TestServer, client: FixtureClient, form: Record<string, string>, path = '/token') {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 for (const engine of engines()) {
