@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { execute, selectRows } from './raw.js';
+import type { KeyedLookup } from './pg-batch.js';
+import { execute, selectByKey, selectRows } from './raw.js';
 
 export interface PayloadRow {
   type: string;
@@ -28,6 +29,8 @@ const SQL = {
     'on conflict (type, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, ' +
     'uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at',
   find: `select payload, consumed_at from oidc_payloads where type = ? and id = ? and ${LIVE} limit 1`,
+  /** PostgreSQL: the finds of one model in one event-loop turn, together (src/db/pg-batch.ts) */
+  findMany: `select id, payload, consumed_at from oidc_payloads where type = ? and id = any(?) and ${LIVE}`,
   findByUid: `select payload, consumed_at from oidc_payloads where type = ? and uid = ? and ${LIVE} limit 1`,
   findByUserCode: `select payload, consumed_at from oidc_payloads where type = ? and user_code = ? and ${LIVE} limit 1`,
   consumeOnce: 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null',
@@ -60,7 +63,9 @@ export function createOidcPayloadRepository(knex: Knex) {
       ]);
     },
     async find(type: string, id: string): Promise<StoredPayload | undefined> {
-      return one(SQL.find, [type, id, Date.now()]);
+      const batch: KeyedLookup = { sql: SQL.findMany, group: type, keyColumn: 'id', bindings: (ids) => [type, ids, Date.now()] };
+      const [row] = await selectByKey<Pick<PayloadRow, 'payload' | 'consumed_at'>>(knex, SQL.find, [type, id, Date.now()], batch, id);
+      return toStored(row);
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
       return one(column === 'uid' ? SQL.findByUid : SQL.findByUserCode, [type, value, Date.now()]);

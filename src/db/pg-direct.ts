@@ -106,7 +106,8 @@ function notOurSession(err: unknown): boolean {
 /** knex clients whose connections turned out not to keep prepared statements: unnamed ones there. */
 const unnamedOnly = new WeakSet<object>();
 
-function isPgDirect(knex: Knex): boolean {
+/** PostgreSQL through pg, outside a transaction: the direct path (and src/db/pg-batch.ts) may run it. */
+export function isPgDirect(knex: Knex): boolean {
   return (knex.client as PgClient).driverName === 'pg' && !isTransaction(knex);
 }
 

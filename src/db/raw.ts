@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isTransaction } from './connect.js';
+import { type KeyedLookup, selectByKeyBatched } from './pg-batch.js';
 import { runPgDirect } from './pg-direct.js';
 import { CachingBetterSqlite3Client } from './sqlite-client.js';
 
@@ -48,6 +49,15 @@ export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]
   const pg = runPgDirect(knex, sql, bindings);
   if (pg) return (await pg).rows as T[];
   return rawRows<T>(await knex.raw(sql, bindings as Knex.RawBinding[]));
+}
+
+/**
+ * The rows of a lookup by one key: `sql` with `bindings` for that key alone; on
+ * PostgreSQL the same lookups of one event-loop turn share one `batch` statement instead
+ * (src/db/pg-batch.ts).
+ */
+export async function selectByKey<T>(knex: Knex, sql: string, bindings: unknown[], batch: KeyedLookup, key: string): Promise<T[]> {
+  return (await selectByKeyBatched<T>(knex, batch, key)) ?? selectRows<T>(knex, sql, bindings);
 }
 
 /**

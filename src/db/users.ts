@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { selectRows } from './raw.js';
+import type { KeyedLookup } from './pg-batch.js';
+import { selectByKey, selectRows } from './raw.js';
 import { type Locale, type Organisation, type Role, type User, usernameKey } from '../model.js';
 import { type OrgRow, toOrg } from './orgs.js';
 import { randomId } from '../util/ids.js';
@@ -70,7 +71,13 @@ const SQL = {
   findByIdWithOrg:
     'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
     'from users u join organisations o on o.id = u.org_id where u.id = ?',
+  /** PostgreSQL: the lookups of one event-loop turn, together (src/db/pg-batch.ts) */
+  findManyWithOrg:
+    'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
+    'from users u join organisations o on o.id = u.org_id where u.id = any(?)',
 } as const;
+
+const withOrgBatch: KeyedLookup = { sql: SQL.findManyWithOrg, group: 'users', keyColumn: 'id', bindings: (ids) => [ids] };
 
 export function createUserRepository(knex: Knex) {
   const table = () => knex<UserRow>('users');
@@ -109,7 +116,7 @@ export function createUserRepository(knex: Knex) {
      * The join on the user's org_id is what keeps a user with its organisation.
      */
     async findByIdWithOrg(id: string): Promise<{ user: User; org: Organisation } | undefined> {
-      const [row] = await selectRows<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(knex, SQL.findByIdWithOrg, [id]);
+      const [row] = await selectByKey<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(knex, SQL.findByIdWithOrg, [id], withOrgBatch, id);
       if (!row) return undefined;
       const org: OrgRow = { id: row.org_id, code: row.o_code, name: row.o_name, settings: row.o_settings, created_at: row.o_created_at, updated_at: row.o_updated_at };
       return { user: toUser(row), org: toOrg(org) };

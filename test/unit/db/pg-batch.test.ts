@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Knex } from 'knex';
+import { type KeyedLookup, selectByKeyBatched } from '../../../src/db/pg-batch.js';
+import { createOidcPayloadRepository } from '../../../src/db/oidc-payloads.js';
+import { createUserRepository } from '../../../src/db/users.js';
+import { openDatabase, type OpenDatabase } from './open-db.js';
+
+const lookup: KeyedLookup = {
+  sql: 'select id, payload from oidc_payloads where type = ? and id = any(?)',
+  group: 'AccessToken',
+  keyColumn: 'id',
+  bindings: (ids) => ['AccessToken', ids],
+};
+
+describe('pg-batch on SQLite: not used (no round trip to save)', () => {
+  it('leaves the lookup to the caller', async () => {
+    const db = await openDatabase('sqlite');
+    try {
+      assert.equal(selectByKeyBatched(db.knex, lookup, 'a'), undefined);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+const pgOnly = process.env.IDP_TEST_DATABASE_URL ? describe : describe.skip;
+
+pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL)', () => {
+  let db: OpenDatabase;
+  let knex: Knex;
+  /** the statements knex reports (the statement metrics count the same events) */
+  let statements: string[] = [];
+  const listen = (_r: unknown, q: { sql: string }) => statements.push(q.sql);
+
+  before(async () => {
+    db = await openDatabase('postgres');
+    knex = db.knex;
+    const payloads = createOidcPayloadRepository(knex);
+    for (const id of ['a', 'b', 'c']) await payloads.upsert('AccessToken', id, { id, kind: 'AccessToken' }, 600);
+    await payloads.upsert('Grant', 'a', { id: 'a', kind: 'Grant' }, 600); // same id, other model
+    await payloads.upsert('AccessToken', 'old', { id: 'old' }, 600);
+    await knex('oidc_payloads').where({ type: 'AccessToken', id: 'old' }).update({ expires_at: Date.now() - 1 });
+    knex.on('query-response', listen);
+  });
+  after(async () => {
+    knex?.off('query-response', listen);
+    await db?.close();
+  });
+
+  it('concurrent finds of one model: one statement, each caller its own row (or none)', async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    statements = [];
+    const found = await Promise.all(['a', 'b', 'missing', 'c', 'a', 'old'].map((id) => payloads.find('AccessToken', id)));
+    assert.deepEqual(
+      found.map((f) => f?.payload.id),
+      ['a', 'b', undefined, 'c', 'a', undefined],
+      'rows go to the callers that asked for them; expired and missing ones are not found',
+    );
+    assert.equal(found[0]?.payload.kind, 'AccessToken');
+    assert.notEqual(found[0], found[4], 'two callers of one key get their own objects');
+    assert.equal(statements.length, 1, `one statement for six lookups: ${statements.join(' | ')}`);
+    assert.match(statements[0]!, /id = any\(\?\)/);
+  });
+
+  it('different models are different statements: a grant id never answers for an access token', async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    statements = [];
+    const [token, grant, noGrant] = await Promise.all([payloads.find('AccessToken', 'a'), payloads.find('Grant', 'a'), payloads.find('Grant', 'b')]);
+    assert.equal(token?.payload.kind, 'AccessToken');
+    assert.equal(grant?.payload.kind, 'Grant');
+    assert.equal(noGrant, undefined);
+    assert.equal(statements.length, 2);
+  });
+
+  it('a lookup asked for in a later turn goes in a statement of its own', async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    statements = [];
+    const first = payloads.find('AccessToken', 'a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = payloads.find('AccessToken', 'b');
+    assert.deepEqual([(await first)?.payload.id, (await second)?.payload.id], ['a', 'b']);
+    assert.equal(statements.length, 2);
+  });
+
+  it("a key the server refuses fails only its own lookup, not the others' in its statement", async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    const results = await Promise.allSettled([payloads.find('AccessToken', 'a'), payloads.find('AccessToken', 'bad\u0000key'), payloads.find('AccessToken', 'c')]);
+    assert.equal(results[0].status === 'fulfilled' && results[0].value?.payload.id, 'a');
+    assert.equal(results[1].status, 'rejected');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /0x00/);
+    assert.equal(results[2].status === 'fulfilled' && results[2].value?.payload.id, 'c');
+  });
+
+  it('more keys than one statement takes are split over several', async () => {
+    statements = [];
+    const keys = Array.from({ length: 450 }, (_, i) => (i === 7 ? 'b' : `none-${i}`));
+    const rows = await Promise.all(keys.map((k) => selectByKeyBatched<{ id: string }>(knex, lookup, k)!));
+    assert.deepEqual(rows[7]?.map((r) => r.id), ['b']);
+    assert.equal(rows.filter((r) => r.length > 0).length, 1);
+    assert.equal(statements.length, 3, '200 + 200 + 50 keys');
+  });
+
+  it('inside a transaction: no batching, the statement runs on the transaction', async () => {
+    await knex.transaction(async (trx) => {
+      assert.equal(selectByKeyBatched(trx, lookup, 'a'), undefined);
+      await trx('oidc_payloads').insert({ type: 'AccessToken', id: 'in-trx', payload: '{"id":"in-trx"}' });
+      const found = await createOidcPayloadRepository(trx).find('AccessToken', 'in-trx');
+      assert.equal(found?.payload.id, 'in-trx', 'sees its own uncommitted row');
+      await trx.rollback();
+    }).catch(() => undefined);
+    assert.equal(await createOidcPayloadRepository(knex).find('AccessToken', 'in-trx'), undefined);
+  });
+
+  it('users with their organisation: batched the same way', async () => {
+    const [org] = await knex('organisations').insert({ id: 'o1', code: 'o1', name: 'Org', settings: '{}', created_at: 1, updated_at: 1 }).returning('id');
+    assert.ok(org);
+    const users = createUserRepository(knex);
+    const u1 = await users.create({ orgId: 'o1', username: 'one', passwordHash: 'x' });
+    const u2 = await users.create({ orgId: 'o1', username: 'two', passwordHash: 'x' });
+    statements = [];
+    const [a, b, none] = await Promise.all([users.findByIdWithOrg(u1.id), users.findByIdWithOrg(u2.id), users.findByIdWithOrg('nobody')]);
+    assert.deepEqual([a?.user.username, b?.user.username, none], ['one', 'two', undefined]);
+    assert.equal(a?.org.code, 'o1');
+    assert.equal(statements.length, 1);
+  });
+});
