@@ -11,7 +11,7 @@ import { Latencies } from './load/stats.js';
 async function dbWrites(f: Job['fixture']): Promise<number | undefined> {
   if (f.mintPath) return undefined;
   const text = await (await fetch(`${f.base}/metrics`)).text();
-  const m = /idp_db_statements_total\{kind="write"\} (\d+)/.exec(text);
+  const m = /idp_db_rows_written_total (\d+)/.exec(text);
   return m ? Number(m[1]) : 0;
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { KeyedLookup } from './pg-batch.js';
+import { type BatchSpec, keyedLookup, runBatched } from './pg-batch.js';
 import { execute, selectByKey, selectRows } from './raw.js';
 
 export interface PayloadRow {
@@ -29,8 +29,7 @@ const SQL = {
     'on conflict (type, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, ' +
     'uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at',
   find: `select payload, consumed_at from oidc_payloads where type = ? and id = ? and ${LIVE} limit 1`,
-  /** PostgreSQL: the finds of one model in one event-loop turn, together (src/db/pg-batch.ts) */
-  findMany: `select id, payload, consumed_at from oidc_payloads where type = ? and id = any(?) and ${LIVE}`,
+
   findByUid: `select payload, consumed_at from oidc_payloads where type = ? and uid = ? and ${LIVE} limit 1`,
   findByUserCode: `select payload, consumed_at from oidc_payloads where type = ? and user_code = ? and ${LIVE} limit 1`,
   consumeOnce: 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null',
@@ -38,6 +37,46 @@ const SQL = {
   destroy: 'delete from oidc_payloads where type = ? and id = ?',
   revokeByGrantId: 'delete from oidc_payloads where grant_id = ?',
 } as const;
+
+// PostgreSQL: the same statements of one event-loop turn as one (src/db/pg-batch.ts)
+const COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, expires_at';
+const MANY = {
+  find: `select id, payload, consumed_at from oidc_payloads where type = ? and id = any(?) and ${LIVE}`,
+  upsert:
+    `insert into oidc_payloads (${COLUMNS}, consumed_at) select ${COLUMNS}, null ` +
+    `from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) as t(${COLUMNS}) ` +
+    SQL.upsert.slice(SQL.upsert.indexOf('on conflict')),
+  consumeOnce: 'update oidc_payloads set consumed_at = ? where type = ? and id = any(?) and consumed_at is null returning id',
+  consume: 'update oidc_payloads set consumed_at = ? where type = ? and id = any(?)',
+  destroy: 'delete from oidc_payloads where type = ? and id = any(?)',
+} as const;
+
+type UpsertRow = [type: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null];
+
+const batchedUpsert: BatchSpec<UpsertRow, void> = {
+  sql: MANY.upsert,
+  group: 'upsert',
+  distinctKeys: true,
+  key: (row) => `${row[0]}\0${row[1]}`,
+  // one array per column
+  bindings: (rows) => rows[0]!.map((_, column) => rows.map((row) => row[column])),
+  results: (rows) => rows.map(() => undefined),
+};
+
+/** A write of ids of one model; answers whether the item's row was changed (`returning id`). */
+function batchedById(sql: string, type: string, bindings: (ids: string[]) => unknown[]): BatchSpec<string, boolean> {
+  return {
+    sql,
+    group: type,
+    distinctKeys: true,
+    key: (id) => id,
+    bindings,
+    results(ids, rows) {
+      const changed = new Set(rows.map((r) => String(r.id)));
+      return ids.map((id) => changed.has(id));
+    },
+  };
+}
 
 /** The storage of oidc-provider's models (sessions, grants, codes, tokens, interactions). */
 export function createOidcPayloadRepository(knex: Knex) {
@@ -51,7 +90,7 @@ export function createOidcPayloadRepository(knex: Knex) {
 
   return {
     async upsert(type: string, id: string, payload: Record<string, unknown>, expiresInSeconds?: number): Promise<void> {
-      await execute(knex, SQL.upsert, [
+      const row: UpsertRow = [
         type,
         id,
         JSON.stringify(payload),
@@ -60,11 +99,12 @@ export function createOidcPayloadRepository(knex: Knex) {
         text(payload.uid),
         text(payload.accountId),
         expiresInSeconds ? Date.now() + expiresInSeconds * 1000 : null,
-      ]);
+      ];
+      await (runBatched(knex, batchedUpsert, row) ?? execute(knex, SQL.upsert, row));
     },
     async find(type: string, id: string): Promise<StoredPayload | undefined> {
-      const batch: KeyedLookup = { sql: SQL.findMany, group: type, keyColumn: 'id', bindings: (ids) => [type, ids, Date.now()] };
-      const [row] = await selectByKey<Pick<PayloadRow, 'payload' | 'consumed_at'>>(knex, SQL.find, [type, id, Date.now()], batch, id);
+      const batch = keyedLookup<Pick<PayloadRow, 'id' | 'payload' | 'consumed_at'>>(MANY.find, type, 'id', (ids) => [type, ids, Date.now()]);
+      const [row] = await selectByKey(knex, SQL.find, [type, id, Date.now()], batch, id);
       return toStored(row);
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
@@ -77,13 +117,14 @@ export function createOidcPayloadRepository(knex: Knex) {
     },
     /** Marks a payload consumed unless it already is: of two racing uses, exactly one wins. */
     async consumeOnce(type: string, id: string): Promise<boolean> {
-      return (await execute(knex, SQL.consumeOnce, [Date.now(), type, id])) === 1;
+      const batched = runBatched(knex, batchedById(MANY.consumeOnce, type, (ids) => [Date.now(), type, ids]), id);
+      return batched ? batched : (await execute(knex, SQL.consumeOnce, [Date.now(), type, id])) === 1;
     },
     async consume(type: string, id: string): Promise<void> {
-      await execute(knex, SQL.consume, [Date.now(), type, id]);
+      await (runBatched(knex, batchedById(MANY.consume, type, (ids) => [Date.now(), type, ids]), id) ?? execute(knex, SQL.consume, [Date.now(), type, id]));
     },
     async destroy(type: string, id: string): Promise<void> {
-      await execute(knex, SQL.destroy, [type, id]);
+      await (runBatched(knex, batchedById(MANY.destroy, type, (ids) => [type, ids]), id) ?? execute(knex, SQL.destroy, [type, id]));
     },
     async revokeByGrantId(grantId: string): Promise<void> {
       await execute(knex, SQL.revokeByGrantId, [grantId]);

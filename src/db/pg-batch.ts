@@ -3,119 +3,141 @@ import pg from 'pg';
 import { isPgDirect, runPgDirect } from './pg-direct.js';
 
 /**
- * Lookups by key, coalesced on PostgreSQL. Every PostgreSQL statement is a round trip —
- * a socket write, a wake-up, a reply to parse: 20–30 µs of our CPU and as much of the
- * server's (docs/performance.md) — and the token endpoints are lookups by primary key:
- * the access token, its grant, the account. Concurrent requests ask for the same kind of
- * row in the same event-loop turn, so the lookups of one kind asked for during a turn go
- * out together, as one `key = any(?)` statement, when the turn ends (setImmediate runs
- * after all the turn's I/O callbacks). Alone, a lookup waits for nothing but the end of
- * the turn it was asked in.
+ * Statements of one kind, coalesced on PostgreSQL. Every PostgreSQL statement is a round
+ * trip — a socket write, a wake-up, a reply to parse: 20–30 µs of our CPU and as much of
+ * the server's (docs/performance.md) — and the token endpoints make the same few
+ * statements for every request: find the access token, its grant, the account; insert
+ * the new tokens; mark the code or refresh token used. Concurrent requests make them in
+ * the same event-loop turn, so the statements of one kind asked for during a turn go out
+ * as one statement over all their rows (`id = any(?)`, `unnest(?)`) when the turn ends
+ * (setImmediate runs after all the turn's I/O callbacks). Alone, a statement waits for
+ * nothing but the end of the turn it was asked in.
  *
- * SQLite has no round trip (src/db/sqlite-client.ts runs statements in-process), and a
- * transaction keeps its statements on its own connection: both get undefined and run
- * their single-key SQL as before.
+ * SQLite has no round trip (src/db/sqlite-client.ts runs statements in-process and
+ * commits the writes of a turn together), and a transaction keeps its statements on its
+ * own connection: both get undefined and run their single-row SQL as before.
+ *
+ * A batched write is one statement, so its rows commit together or not at all, and it is
+ * acknowledged only after that commit, like the single statement it replaces.
  */
-export interface KeyedLookup {
-  /** SQL with `?` placeholders, selecting `keyColumn`; the keys go in as one array binding */
+export interface BatchSpec<T, R> {
+  /** SQL with `?` placeholders, over all the batch's items */
   readonly sql: string;
-  /** rows of different groups (e.g. an oidc-provider model) are never batched together */
+  /** items of different groups (e.g. an oidc-provider model) never share a statement */
   readonly group: string;
-  readonly keyColumn: string;
-  /** the bindings for one statement, given its keys (the array goes where the SQL has `any(?)`) */
-  bindings(keys: string[]): unknown[];
+  /** the item's row key */
+  key(item: T): string;
+  /**
+   * Writes: an item whose key is already in the open batch starts a new one (PostgreSQL
+   * refuses to change one row twice in one statement; two racing writes of a row stay two
+   * statements, as they were). Lookups share the key instead.
+   */
+  readonly distinctKeys: boolean;
+  bindings(items: T[]): unknown[];
+  /** each item's answer, from the statement's rows */
+  results(items: T[], rows: Record<string, unknown>[]): R[];
 }
 
-/** Keys per statement at most: a longer batch is split (bounded statement and reply size). */
-const MAX_KEYS = 200;
+/** Items per statement at most: a longer batch is split (bounded statement and reply size). */
+const MAX_ITEMS = 200;
 
-interface Waiter {
-  resolve(rows: Record<string, unknown>[]): void;
-  reject(err: unknown): void;
+interface Batch<T, R> {
+  readonly spec: BatchSpec<T, R>;
+  readonly items: T[];
+  readonly keys: Set<string>;
+  readonly waiters: { resolve(r: R): void; reject(err: unknown): void }[];
 }
 
-interface Batch {
-  readonly lookup: KeyedLookup;
-  readonly waiters: Map<string, Waiter[]>;
-}
-
-/** Per knex instance (tests and the bench open several): lookup SQL + group → the open batch. */
-const open = new WeakMap<Knex, Map<string, Batch>>();
+/** Per knex instance (tests and the bench open several): SQL + group → the open batch. */
+const open = new WeakMap<Knex, Map<string, Batch<unknown, unknown>>>();
 
 /**
- * The rows whose `keyColumn` equals `key`, or undefined (synchronously) when the lookup is
- * not PostgreSQL's direct path: the caller runs its single-key SQL then.
+ * The item's answer, or undefined (synchronously) when the statement is not PostgreSQL's
+ * direct path: the caller runs its single-row SQL then.
  */
-export function selectByKeyBatched<T>(knex: Knex, lookup: KeyedLookup, key: string): Promise<T[]> | undefined {
+export function runBatched<T, R>(knex: Knex, spec: BatchSpec<T, R>, item: T): Promise<R> | undefined {
   if (!isPgDirect(knex)) return undefined;
   let batches = open.get(knex);
   if (!batches) open.set(knex, (batches = new Map()));
-  const id = `${lookup.group}\0${lookup.sql}`;
-  let batch = batches.get(id);
-  if (!batch || batch.waiters.size >= MAX_KEYS) {
-    const fresh: Batch = { lookup, waiters: new Map() };
-    batches.set(id, fresh);
+  const id = `${spec.group}\0${spec.sql}`;
+  const key = spec.key(item);
+  let batch = batches.get(id) as Batch<T, R> | undefined;
+  if (!batch || batch.items.length >= MAX_ITEMS || (spec.distinctKeys && batch.keys.has(key))) {
+    const fresh: Batch<T, R> = { spec, items: [], keys: new Set(), waiters: [] };
+    batches.set(id, fresh as Batch<unknown, unknown>);
     setImmediate(() => {
-      if (batches.get(id) === fresh) batches.delete(id);
+      if (batches.get(id) === (fresh as Batch<unknown, unknown>)) batches.delete(id);
       void flush(knex, fresh);
     });
     batch = fresh;
   }
   const b = batch;
-  return new Promise<T[]>((resolve, reject) => {
-    const waiter = { resolve: resolve as Waiter['resolve'], reject };
-    const list = b.waiters.get(key);
-    if (list) list.push(waiter);
-    else b.waiters.set(key, [waiter]);
-  });
+  b.items.push(item);
+  b.keys.add(key);
+  return new Promise<R>((resolve, reject) => b.waiters.push({ resolve, reject }));
 }
 
-async function flush(knex: Knex, batch: Batch): Promise<void> {
-  const keys = [...batch.waiters.keys()];
+async function flush<T, R>(knex: Knex, batch: Batch<T, R>): Promise<void> {
+  const { spec, items, waiters } = batch;
   try {
-    settle(batch, await select(knex, batch.lookup, keys));
+    const results = await run(knex, spec, items);
+    waiters.forEach((w, i) => w.resolve(results[i]!));
   } catch (err) {
-    if (keys.length === 1 || !statementError(err)) {
-      for (const list of batch.waiters.values()) for (const w of list) w.reject(err);
+    if (items.length === 1 || !statementError(err)) {
+      for (const w of waiters) w.reject(err);
       return;
     }
-    // One key the server refused (say, a byte sequence it cannot store) must not fail the
-    // lookups of other requests that shared its statement: each key alone, its own result.
+    // One item the server refused (say, a byte sequence it cannot store) must not fail
+    // the other requests' items that shared its statement: each alone, its own result.
+    // A refused statement changed nothing, so running the items again is safe.
     await Promise.all(
-      keys.map(async (key) => {
-        const list = batch.waiters.get(key)!;
+      items.map(async (item, i) => {
         try {
-          const rows = await select(knex, batch.lookup, [key]);
-          for (const w of list) w.resolve(rows);
+          waiters[i]!.resolve((await run(knex, spec, [item]))[0]!);
         } catch (e) {
-          for (const w of list) w.reject(e);
+          waiters[i]!.reject(e);
         }
       }),
     );
   }
 }
 
-async function select(knex: Knex, lookup: KeyedLookup, keys: string[]): Promise<Record<string, unknown>[]> {
-  const running = runPgDirect(knex, lookup.sql, lookup.bindings(keys));
-  if (!running) throw new Error(`not a statement for PostgreSQL's direct path: ${lookup.sql}`);
-  return (await running).rows as Record<string, unknown>[];
-}
-
-function settle(batch: Batch, rows: Record<string, unknown>[]): void {
-  const byKey = new Map<string, Record<string, unknown>[]>();
-  for (const row of rows) {
-    const key = String(row[batch.lookup.keyColumn]);
-    const list = byKey.get(key);
-    if (list) list.push(row);
-    else byKey.set(key, [row]);
-  }
-  for (const [key, list] of batch.waiters) {
-    const found = byKey.get(key) ?? [];
-    for (const w of list) w.resolve(found);
-  }
+async function run<T, R>(knex: Knex, spec: BatchSpec<T, R>, items: T[]): Promise<R[]> {
+  const running = runPgDirect(knex, spec.sql, spec.bindings(items));
+  if (!running) throw new Error(`not a statement for PostgreSQL's direct path: ${spec.sql}`);
+  return spec.results(items, (await running).rows as Record<string, unknown>[]);
 }
 
 /** An ERROR-level reply about the statement; the connection itself is fine. */
 function statementError(err: unknown): boolean {
   return err instanceof pg.DatabaseError && err.severity === 'ERROR';
+}
+
+/** A lookup by one key column: the batch's distinct keys go in as one array binding. */
+export function keyedLookup<Row>(
+  sql: string,
+  group: string,
+  keyColumn: string,
+  bindings: (keys: string[]) => unknown[],
+): BatchSpec<string, Row[]> {
+  return {
+    sql,
+    group,
+    distinctKeys: false,
+    key: (k) => k,
+    bindings: (keys) => bindings([...new Set(keys)]),
+    results(keys, rows) {
+      const byKey = new Map<string, Row[]>();
+      for (const row of rows) {
+        const k = String(row[keyColumn]);
+        byKey.set(k, [...(byKey.get(k) ?? []), row as unknown as Row]);
+      }
+      return keys.map((k) => byKey.get(k) ?? []);
+    },
+  };
+}
+
+/** The rows whose `keyColumn` is the key (see keyedLookup), or undefined off the direct path. */
+export function selectByKeyBatched<Row>(knex: Knex, lookup: BatchSpec<string, Row[]>, key: string): Promise<Row[]> | undefined {
+  return runBatched(knex, lookup, key);
 }

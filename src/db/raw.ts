@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isTransaction } from './connect.js';
-import { type KeyedLookup, selectByKeyBatched } from './pg-batch.js';
+import { type BatchSpec, runBatched } from './pg-batch.js';
 import { runPgDirect } from './pg-direct.js';
 import { CachingBetterSqlite3Client } from './sqlite-client.js';
 
@@ -56,8 +56,8 @@ export async function selectRows<T>(knex: Knex, sql: string, bindings: unknown[]
  * PostgreSQL the same lookups of one event-loop turn share one `batch` statement instead
  * (src/db/pg-batch.ts).
  */
-export async function selectByKey<T>(knex: Knex, sql: string, bindings: unknown[], batch: KeyedLookup, key: string): Promise<T[]> {
-  return (await selectByKeyBatched<T>(knex, batch, key)) ?? selectRows<T>(knex, sql, bindings);
+export async function selectByKey<T>(knex: Knex, sql: string, bindings: unknown[], batch: BatchSpec<string, T[]>, key: string): Promise<T[]> {
+  return (await runBatched(knex, batch, key)) ?? selectRows<T>(knex, sql, bindings);
 }
 
 /**

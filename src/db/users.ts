@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { KeyedLookup } from './pg-batch.js';
+import { keyedLookup } from './pg-batch.js';
 import { selectByKey, selectRows } from './raw.js';
 import { type Locale, type Organisation, type Role, type User, usernameKey } from '../model.js';
 import { type OrgRow, toOrg } from './orgs.js';
@@ -77,7 +77,7 @@ const SQL = {
     'from users u join organisations o on o.id = u.org_id where u.id = any(?)',
 } as const;
 
-const withOrgBatch: KeyedLookup = { sql: SQL.findManyWithOrg, group: 'users', keyColumn: 'id', bindings: (ids) => [ids] };
+const withOrgBatch = keyedLookup<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(SQL.findManyWithOrg, 'users', 'id', (ids) => [ids]);
 
 export function createUserRepository(knex: Knex) {
   const table = () => knex<UserRow>('users');
@@ -116,7 +116,7 @@ export function createUserRepository(knex: Knex) {
      * The join on the user's org_id is what keeps a user with its organisation.
      */
     async findByIdWithOrg(id: string): Promise<{ user: User; org: Organisation } | undefined> {
-      const [row] = await selectByKey<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(knex, SQL.findByIdWithOrg, [id], withOrgBatch, id);
+      const [row] = await selectByKey(knex, SQL.findByIdWithOrg, [id], withOrgBatch, id);
       if (!row) return undefined;
       const org: OrgRow = { id: row.org_id, code: row.o_code, name: row.o_name, settings: row.o_settings, created_at: row.o_created_at, updated_at: row.o_updated_at };
       return { user: toUser(row), org: toOrg(org) };

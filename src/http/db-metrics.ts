@@ -4,12 +4,12 @@ import { rawChanges } from '../db/raw.js';
 
 const WRITE = /^\s*(insert|update|delete|replace)\b|^\s*with\b[\s\S]*\b(insert|update|delete)\b/i;
 
-/** Whether a write statement's response says it changed rows (builder or knex.raw, either engine). */
-function changedRows(response: unknown): boolean {
-  if (typeof response === 'number') return response !== 0; // builder update/delete
-  if (Array.isArray(response)) return response.length > 0; // builder insert ([lastId]) or returning rows
-  if (response && typeof response === 'object') return rawChanges(response) !== 0; // raw: rowCount / changes
-  return true;
+/** The rows a write statement's response says it changed (builder or knex.raw, either engine). */
+function changedRows(response: unknown): number {
+  if (typeof response === 'number') return response; // builder update/delete
+  if (Array.isArray(response)) return response.length; // builder insert ([lastId]) or returning rows
+  if (response && typeof response === 'object') return rawChanges(response); // raw: rowCount / changes
+  return 1;
 }
 
 /**
@@ -24,10 +24,16 @@ export function observeDatabase(knex: Knex, registry: Registry): void {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  const rowsWritten = new Counter({
+    name: 'idp_db_rows_written_total',
+    help: 'Rows inserted, updated or deleted (on PostgreSQL one statement may write the rows of several requests: src/db/pg-batch.ts)',
+    registers: [registry],
+  });
   // counted on the response: an UPDATE or DELETE that matched no row wrote nothing
   knex.on('query-response', (response: unknown, q: { sql?: string }) => {
-    const write = !!q.sql && WRITE.test(q.sql) && changedRows(response);
-    statements.inc({ kind: write ? 'write' : 'read' });
+    const rows = q.sql && WRITE.test(q.sql) ? changedRows(response) : 0;
+    statements.inc({ kind: rows > 0 ? 'write' : 'read' });
+    if (rows > 0) rowsWritten.inc(rows);
   });
   const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number; max: number } }).pool;
   new Gauge({

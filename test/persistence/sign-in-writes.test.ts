@@ -8,8 +8,9 @@ import { openSignIn, relyingParty, startAuthorization, submitPassword } from '..
 import { engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Database writes per sign-in, as the server counts them (idp_db_statements_total, kind
- * "write": an INSERT, or an UPDATE/DELETE that changed rows). Every write of a sign-in
+ * Database writes per sign-in, as the server counts them (idp_db_rows_written_total: rows
+ * inserted, updated or deleted; on PostgreSQL one statement may carry the rows of several
+ * concurrent requests, src/db/pg-batch.ts). Every write of a sign-in
  * is a round trip and, on PostgreSQL, a WAL flush: the exact numbers are asserted so
  * that a new write shows up here and is a decision, not an accident.
  *
@@ -62,7 +63,7 @@ for (const engine of engines()) {
     });
     after(() => server.stop({ dropDatabase: true }));
 
-    const writes = async () => metric(await (await fetch(`${server.url}/metrics`)).text(), 'idp_db_statements_total{kind="write"}');
+    const writes = async () => metric(await (await fetch(`${server.url}/metrics`)).text(), 'idp_db_rows_written_total');
 
     /** /auth → sign-in page → password → (TOTP page → code) → resume → code exchange. */
     async function signIn(session: HttpSession, totpOffset?: number) {

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { type KeyedLookup, selectByKeyBatched } from '../../../src/db/pg-batch.js';
+import { keyedLookup, selectByKeyBatched } from '../../../src/db/pg-batch.js';
 import { createOidcPayloadRepository } from '../../../src/db/oidc-payloads.js';
 import { createUserRepository } from '../../../src/db/users.js';
+import { Registry } from 'prom-client';
+import { observeDatabase } from '../../../src/http/db-metrics.js';
 import { openDatabase, type OpenDatabase } from './open-db.js';
 
-const lookup: KeyedLookup = {
-  sql: 'select id, payload from oidc_payloads where type = ? and id = any(?)',
-  group: 'AccessToken',
-  keyColumn: 'id',
-  bindings: (ids) => ['AccessToken', ids],
-};
+const lookup = keyedLookup<{ id: string; payload: string }>('select id, payload from oidc_payloads where type = ? and id = any(?)', 'AccessToken', 'id', (ids) => ['AccessToken', ids]);
 
 describe('pg-batch on SQLite: not used (no round trip to save)', () => {
   it('leaves the lookup to the caller', async () => {
@@ -95,7 +92,7 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
   it('more keys than one statement takes are split over several', async () => {
     statements = [];
     const keys = Array.from({ length: 450 }, (_, i) => (i === 7 ? 'b' : `none-${i}`));
-    const rows = await Promise.all(keys.map((k) => selectByKeyBatched<{ id: string }>(knex, lookup, k)!));
+    const rows = await Promise.all(keys.map((k) => selectByKeyBatched(knex, lookup, k)!));
     assert.deepEqual(rows[7]?.map((r) => r.id), ['b']);
     assert.equal(rows.filter((r) => r.length > 0).length, 1);
     assert.equal(statements.length, 3, '200 + 200 + 50 keys');
@@ -123,5 +120,54 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
     assert.deepEqual([a?.user.username, b?.user.username, none], ['one', 'two', undefined]);
     assert.equal(a?.org.code, 'o1');
     assert.equal(statements.length, 1);
+  });
+
+  it('writes of one turn: one statement each kind, every caller answered after the commit; rows counted per row', async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    const registry = new Registry();
+    observeDatabase(knex, registry);
+    try {
+      statements = [];
+      await Promise.all([
+        ...['w1', 'w2', 'w3'].map((id) => payloads.upsert('AccessToken', id, { id, grantId: 'g-w', accountId: 'acc' }, 600)),
+        payloads.upsert('RefreshToken', 'w1', { id: 'w1', kind: 'RefreshToken' }),
+      ]);
+      assert.equal(statements.length, 1, `one insert for four rows of two models: ${statements.join(' | ')}`);
+      const row = await knex('oidc_payloads').where({ type: 'AccessToken', id: 'w2' }).first();
+      assert.equal(row.grant_id, 'g-w');
+      assert.equal(row.account_id, 'acc');
+      assert.ok(Number(row.expires_at) > Date.now());
+      assert.equal((await knex('oidc_payloads').where({ type: 'RefreshToken', id: 'w1' }).first()).expires_at, null);
+
+      statements = [];
+      const [once, twice, other] = await Promise.all([payloads.consumeOnce('AccessToken', 'w1'), payloads.consumeOnce('AccessToken', 'w1'), payloads.consumeOnce('AccessToken', 'w2')]);
+      assert.equal([once, twice].filter(Boolean).length, 1, 'of two racing uses of one token in one turn, exactly one wins');
+      assert.equal(other, true);
+      assert.equal(statements.length, 2, 'the repeated key went into a statement of its own');
+      assert.equal(await payloads.consumeOnce('AccessToken', 'w1'), false);
+
+      await Promise.all([payloads.consume('AccessToken', 'w3'), payloads.destroy('AccessToken', 'w2'), payloads.destroy('AccessToken', 'never')]);
+      assert.ok((await payloads.find('AccessToken', 'w3'))?.consumedAt);
+      assert.equal(await payloads.find('AccessToken', 'w2'), undefined);
+
+      const text = await registry.metrics();
+      // 4 upserted + 2 consumed + 1 consumed + 1 destroyed; the later lone consumeOnce changed nothing
+      assert.match(text, /^idp_db_rows_written_total 8$/m);
+    } finally {
+      knex.removeAllListeners('query-response');
+      knex.on('query-response', listen);
+    }
+  });
+
+  it("a write the server refuses fails alone; the other writes of its statement are stored", async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    const results = await Promise.allSettled([
+      payloads.upsert('AccessToken', 'ok-1', { id: 'ok-1' }, 600),
+      payloads.upsert('AccessToken', 'bad\u0000id', { id: 'x' }, 600),
+      payloads.upsert('AccessToken', 'ok-2', { id: 'ok-2' }, 600),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.ok(await payloads.find('AccessToken', 'ok-1'));
+    assert.ok(await payloads.find('AccessToken', 'ok-2'));
   });
 });
