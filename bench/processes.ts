@@ -56,11 +56,12 @@ function startChild(cmd: string, args: string[], env: Record<string, string>, re
 /** Our server, built (`dist/`) and started as in production: `node dist/src/main.js`. */
 export async function startIdp(port: number, databaseUrl: string, secretKey: string, cpus: string | undefined, env: Record<string, string> = {}): Promise<Child> {
   await exec(process.execPath, ['scripts/build-if-needed.mjs'], { cwd: root });
-  // IDP_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops
+  // IDP_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops;
+  // IDP_BENCH_SERVER_FLAGS: Node/V8 flags for the server (e.g. GC settings to compare)
   const profile = process.env.IDP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.IDP_BENCH_PROFILE}`] : [];
   return startChild(
     process.execPath,
-    [...profile, 'dist/src/main.js'],
+    [...profile, ...(process.env.IDP_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []), 'dist/src/main.js'],
     {
       NODE_ENV: 'test',
       PORT: String(port),
