@@ -38,6 +38,8 @@ async function main(): Promise<void> {
 
   // one timed iteration; `since` is when it was due (open loop), so queueing counts
   const run = async (since: number) => {
+    // the prepared codes ran out: nothing to send (the check and the take are one synchronous step)
+    if (runner.exhausted()) return;
     try {
       await runner.iteration();
       const now = performance.now();
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
           void run(since).finally(() => {
             inFlight--;
             pump();
-            if (performance.now() >= deadline && inFlight === 0 && !waiting.length) resolve();
+            if ((performance.now() >= deadline || runner.exhausted()) && inFlight === 0 && !waiting.length) resolve();
           });
         }
       };
@@ -75,8 +77,8 @@ async function main(): Promise<void> {
         const now = performance.now();
         if (now >= deadline || runner.exhausted()) {
           clearInterval(tick);
-          if (inFlight === 0) resolve();
           waiting.length = 0;
+          if (inFlight === 0) resolve();
           return;
         }
         while (scheduleStart + (due * 1000) / job.rate! <= now) waiting.push(scheduleStart + (due++ * 1000) / job.rate!);

@@ -176,8 +176,9 @@ export async function prepare(scenario: Scenario, http: Client, f: Fixture, opts
     }
     case 'code': {
       // Codes live 60 s: mint for at most 25 s, then exchange them all as fast as possible.
-      const wanted = Math.ceil((opts.rate ?? 5000) * opts.durationSec);
-      const codes = await mintCodes(http, f, wanted, opts.concurrency, Date.now() + Math.min(25, opts.durationSec) * 1000);
+      // An open-loop run also spends codes in its warm-up second.
+      const wanted = Math.ceil((opts.rate ?? 5000) * (opts.durationSec + (opts.rate ? 1 : 0)));
+      const codes = await mintCodes(http, f, wanted, opts.concurrency, Date.now() + 25_000);
       return {
         exhausted: () => codes.length === 0,
         iteration: async () => {
