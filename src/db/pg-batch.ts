@@ -136,8 +136,3 @@ export function keyedLookup<Row>(
     },
   };
 }
-
-/** The rows whose `keyColumn` is the key (see keyedLookup), or undefined off the direct path. */
-export function selectByKeyBatched<Row>(knex: Knex, lookup: BatchSpec<string, Row[]>, key: string): Promise<Row[]> | undefined {
-  return runBatched(knex, lookup, key);
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { keyedLookup, selectByKeyBatched } from '../../../src/db/pg-batch.js';
+import { keyedLookup, runBatched } from '../../../src/db/pg-batch.js';
 import { createOidcPayloadRepository } from '../../../src/db/oidc-payloads.js';
 import { createUserRepository } from '../../../src/db/users.js';
 import { Registry } from 'prom-client';
@@ -14,7 +14,7 @@ describe('pg-batch on SQLite: not used (no round trip to save)', () => {
   it('leaves the lookup to the caller', async () => {
     const db = await openDatabase('sqlite');
     try {
-      assert.equal(selectByKeyBatched(db.knex, lookup, 'a'), undefined);
+      assert.equal(runBatched(db.knex, lookup, 'a'), undefined);
     } finally {
       await db.close();
     }
@@ -92,7 +92,7 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
   it('more keys than one statement takes are split over several', async () => {
     statements = [];
     const keys = Array.from({ length: 450 }, (_, i) => (i === 7 ? 'b' : `none-${i}`));
-    const rows = await Promise.all(keys.map((k) => selectByKeyBatched(knex, lookup, k)!));
+    const rows = await Promise.all(keys.map((k) => runBatched(knex, lookup, k)!));
     assert.deepEqual(rows[7]?.map((r) => r.id), ['b']);
     assert.equal(rows.filter((r) => r.length > 0).length, 1);
     assert.equal(statements.length, 3, '200 + 200 + 50 keys');
@@ -100,7 +100,7 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
 
   it('inside a transaction: no batching, the statement runs on the transaction', async () => {
     await knex.transaction(async (trx) => {
-      assert.equal(selectByKeyBatched(trx, lookup, 'a'), undefined);
+      assert.equal(runBatched(trx, lookup, 'a'), undefined);
       await trx('oidc_payloads').insert({ type: 'AccessToken', id: 'in-trx', payload: '{"id":"in-trx"}' });
       const found = await createOidcPayloadRepository(trx).find('AccessToken', 'in-trx');
       assert.equal(found?.payload.id, 'in-trx', 'sees its own uncommitted row');
