@@ -29,7 +29,6 @@ const SQL = {
     'on conflict (type, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, ' +
     'uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at',
   find: `select payload, consumed_at from oidc_payloads where type = ? and id = ? and ${LIVE} limit 1`,
-
   findByUid: `select payload, consumed_at from oidc_payloads where type = ? and uid = ? and ${LIVE} limit 1`,
   findByUserCode: `select payload, consumed_at from oidc_payloads where type = ? and user_code = ? and ${LIVE} limit 1`,
   consumeOnce: 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null',
@@ -78,6 +77,23 @@ function batchedById(sql: string, type: string, bindings: (ids: string[]) => unk
   };
 }
 
+/** One spec per model, made on first use rather than on every call of a token request. */
+function perModel<S>(make: (type: string) => S): (type: string) => S {
+  const specs = new Map<string, S>();
+  return (type) => {
+    let spec = specs.get(type);
+    if (!spec) specs.set(type, (spec = make(type)));
+    return spec;
+  };
+}
+
+const BATCH = {
+  find: perModel((type) => keyedLookup<Pick<PayloadRow, 'id' | 'payload' | 'consumed_at'>>(MANY.find, type, 'id', (ids) => [type, ids, Date.now()])),
+  consumeOnce: perModel((type) => batchedById(MANY.consumeOnce, type, (ids) => [Date.now(), type, ids])),
+  consume: perModel((type) => batchedById(MANY.consume, type, (ids) => [Date.now(), type, ids])),
+  destroy: perModel((type) => batchedById(MANY.destroy, type, (ids) => [type, ids])),
+};
+
 /** The storage of oidc-provider's models (sessions, grants, codes, tokens, interactions). */
 export function createOidcPayloadRepository(knex: Knex) {
   const table = () => knex<PayloadRow>('oidc_payloads');
@@ -103,8 +119,7 @@ export function createOidcPayloadRepository(knex: Knex) {
       await (runBatched(knex, batchedUpsert, row) ?? execute(knex, SQL.upsert, row));
     },
     async find(type: string, id: string): Promise<StoredPayload | undefined> {
-      const batch = keyedLookup<Pick<PayloadRow, 'id' | 'payload' | 'consumed_at'>>(MANY.find, type, 'id', (ids) => [type, ids, Date.now()]);
-      const [row] = await selectByKey(knex, SQL.find, [type, id, Date.now()], batch, id);
+      const [row] = await selectByKey(knex, SQL.find, [type, id, Date.now()], BATCH.find(type), id);
       return toStored(row);
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
@@ -117,14 +132,13 @@ export function createOidcPayloadRepository(knex: Knex) {
     },
     /** Marks a payload consumed unless it already is: of two racing uses, exactly one wins. */
     async consumeOnce(type: string, id: string): Promise<boolean> {
-      const batched = runBatched(knex, batchedById(MANY.consumeOnce, type, (ids) => [Date.now(), type, ids]), id);
-      return batched ? batched : (await execute(knex, SQL.consumeOnce, [Date.now(), type, id])) === 1;
+      return (await runBatched(knex, BATCH.consumeOnce(type), id)) ?? (await execute(knex, SQL.consumeOnce, [Date.now(), type, id])) === 1;
     },
     async consume(type: string, id: string): Promise<void> {
-      await (runBatched(knex, batchedById(MANY.consume, type, (ids) => [Date.now(), type, ids]), id) ?? execute(knex, SQL.consume, [Date.now(), type, id]));
+      await (runBatched(knex, BATCH.consume(type), id) ?? execute(knex, SQL.consume, [Date.now(), type, id]));
     },
     async destroy(type: string, id: string): Promise<void> {
-      await (runBatched(knex, batchedById(MANY.destroy, type, (ids) => [type, ids]), id) ?? execute(knex, SQL.destroy, [type, id]));
+      await (runBatched(knex, BATCH.destroy(type), id) ?? execute(knex, SQL.destroy, [type, id]));
     },
     async revokeByGrantId(grantId: string): Promise<void> {
       await execute(knex, SQL.revokeByGrantId, [grantId]);
