@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { FixtureClient, FixtureUser } from './fixtures.js';
 import { HttpSession, formAction, formField } from './http-session.js';
@@ -135,4 +136,17 @@ export async function tokenRequest(server: { url: string }, client: FixtureClien
     body: new URLSearchParams(form).toString(),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/**
+ * Four wrong passwords, alternating between two instances, lock the account on both (the
+ * fixtures' lockout threshold is four): the counters are shared, not kept per instance.
+ */
+export async function assertLockedAcrossInstances<S>(attempt: (server: S, password: string) => Promise<'signed-in' | number>, a: S, b: S, password: string): Promise<void> {
+  assert.equal(await attempt(a, 'wrong-1'), 401);
+  assert.equal(await attempt(b, 'wrong-2'), 401);
+  assert.equal(await attempt(a, 'wrong-3'), 401);
+  assert.equal(await attempt(b, 'wrong-4'), 429, 'the fourth failure, on the other instance, locks');
+  assert.equal(await attempt(a, password), 429, 'locked on the first instance too');
+  assert.equal(await attempt(b, password), 429, 'and on the second');
 }

@@ -18,7 +18,7 @@ import { randomId } from '../../src/util/ids.js';
 import { openDatabase, sleep, type OpenDatabase } from '../unit/db/open-db.js';
 import { createClient, createOrg, createUser, type FixtureClient, type FixtureUser } from '../helpers/fixtures.js';
 import { HttpSession, formAction, formField } from '../helpers/http-session.js';
-import { openSignIn, passwordAttempt, relyingParty, startAuthorization, tokenRequest } from '../helpers/rp.js';
+import { assertLockedAcrossInstances, openSignIn, passwordAttempt, relyingParty, startAuthorization, tokenRequest } from '../helpers/rp.js';
 import { engines, startTestServer, type TestServer } from '../helpers/server.js';
 
 // IDP_REDIS_URL: two instances share Redis (interactions, codes, access tokens, throttle
@@ -103,12 +103,7 @@ describe('Redis (IDP_REDIS_URL): two instances share Redis and PostgreSQL', { sk
     passwordAttempt(server.url, config, client, { orgCode: 'ACME', username: 'alice', password });
 
   it('counts failures and locks an account across instances, with the counters in Redis', async () => {
-    assert.equal(await attempt(a, 'wrong-1'), 401);
-    assert.equal(await attempt(b, 'wrong-2'), 401);
-    assert.equal(await attempt(a, 'wrong-3'), 401);
-    assert.equal(await attempt(b, 'wrong-4'), 429, 'the fourth failure, on the other instance, locks');
-    assert.equal(await attempt(a, alice.password), 429, 'locked on the first instance too');
-    assert.equal(await attempt(b, alice.password), 429, 'and on the second');
+    await assertLockedAcrossInstances(attempt, a, b, alice.password);
 
     // where the counters are: Redis, not the throttles table
     assert.equal(Number((await a.services.knex('throttles').count({ n: '*' }))[0]!.n), 0);
