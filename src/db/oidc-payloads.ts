@@ -41,6 +41,7 @@ const SQL = {
 const COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, expires_at';
 const MANY = {
   find: `select id, payload, consumed_at from oidc_payloads where type = ? and id = any(?) and ${LIVE}`,
+  findByUid: `select uid, payload, consumed_at from oidc_payloads where type = ? and uid = any(?) and ${LIVE}`,
   upsert:
     `insert into oidc_payloads (${COLUMNS}, consumed_at) select ${COLUMNS}, null ` +
     `from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) as t(${COLUMNS}) ` +
@@ -89,6 +90,8 @@ function perModel<S>(make: (type: string) => S): (type: string) => S {
 
 const BATCH = {
   find: perModel((type) => keyedLookup<Pick<PayloadRow, 'id' | 'payload' | 'consumed_at'>>(MANY.find, type, 'id', (ids) => [type, ids, Date.now()])),
+  // a code exchange checks that its sign-in session still exists (oidc-provider's Session.findByUid)
+  findByUid: perModel((type) => keyedLookup<Pick<PayloadRow, 'uid' | 'payload' | 'consumed_at'>>(MANY.findByUid, type, 'uid', (uids) => [type, uids, Date.now()])),
   consumeOnce: perModel((type) => batchedById(MANY.consumeOnce, type, (ids) => [Date.now(), type, ids])),
   consume: perModel((type) => batchedById(MANY.consume, type, (ids) => [Date.now(), type, ids])),
   destroy: perModel((type) => batchedById(MANY.destroy, type, (ids) => [type, ids])),
@@ -123,7 +126,9 @@ export function createOidcPayloadRepository(knex: Knex) {
       return toStored(row);
     },
     async findBy(type: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
-      return one(column === 'uid' ? SQL.findByUid : SQL.findByUserCode, [type, value, Date.now()]);
+      if (column === 'user_code') return one(SQL.findByUserCode, [type, value, Date.now()]);
+      const [row] = await selectByKey(knex, SQL.findByUid, [type, value, Date.now()], BATCH.findByUid(type), value);
+      return toStored(row);
     },
     /** Live payloads of one model that name this account (e.g. a user's sign-in sessions). */
     async listByAccount(type: string, accountId: string): Promise<(StoredPayload & { id: string; expiresAt: number | null })[]> {

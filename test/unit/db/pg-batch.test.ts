@@ -37,6 +37,8 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
     for (const id of ['a', 'b', 'c']) await payloads.upsert('AccessToken', id, { id, kind: 'AccessToken' }, 600);
     await payloads.upsert('Grant', 'a', { id: 'a', kind: 'Grant' }, 600); // same id, other model
     await payloads.upsert('AccessToken', 'old', { id: 'old' }, 600);
+    for (const id of ['s1', 's2', 's3']) await payloads.upsert('Session', id, { id, uid: `uid-${id}` }, 600);
+    await knex('oidc_payloads').where({ type: 'Session', id: 's3' }).update({ expires_at: Date.now() - 1 });
     await knex('oidc_payloads').where({ type: 'AccessToken', id: 'old' }).update({ expires_at: Date.now() - 1 });
     knex.on('query-response', listen);
   });
@@ -58,6 +60,20 @@ pgOnly('pg-batch: lookups of one event-loop turn share one statement (PostgreSQL
     assert.notEqual(found[0], found[4], 'two callers of one key get their own objects');
     assert.equal(statements.length, 1, `one statement for six lookups: ${statements.join(' | ')}`);
     assert.match(statements[0]!, /id = any\(\?\)/);
+  });
+
+  it('concurrent finds of sessions by uid (each code exchange makes one): one statement, each caller its own row', async () => {
+    const payloads = createOidcPayloadRepository(knex);
+    statements = [];
+    const found = await Promise.all(['uid-s1', 'uid-s2', 'uid-s3', 'uid-none', 'uid-s1'].map((uid) => payloads.findBy('Session', 'uid', uid)));
+    assert.deepEqual(
+      found.map((f) => f?.payload.id),
+      ['s1', 's2', undefined, undefined, 's1'],
+      'sessions go to the callers that asked for their uid; expired and missing ones are not found',
+    );
+    assert.equal(statements.length, 1, `one statement for five lookups: ${statements.join(' | ')}`);
+    assert.match(statements[0]!, /uid = any\(\?\)/);
+    assert.equal(await payloads.findBy('AccessToken', 'uid', 'uid-s1'), undefined, 'a uid of one model never answers for another');
   });
 
   it('different models are different statements: a grant id never answers for an access token', async () => {
