@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from './load/client.js';
+import { cpuMillis } from './load/cpu.js';
 import type { Job, JobResult } from './load/fixture.js';
 import { prepare } from './load/scenarios.js';
 import { Latencies } from './load/stats.js';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const deadline = started + job.durationSec * 1000;
   let lastDone = started;
   let cpuAtStart: NodeJS.CpuUsage | undefined;
+  // the server's CPU from the first timed completion on, so preparing codes and tokens is not counted
+  let serverCpuAtStart: number | undefined;
 
   // one timed iteration; `since` is when it was due (open loop), so queueing counts
   const run = async (since: number) => {
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
       if (since < started) return;
       if (!cpuAtStart) {
         cpuAtStart = process.cpuUsage();
+        serverCpuAtStart = cpuMillis(job.serverPid);
         loopDelay.enable();
       }
       latencies.add(now - since);
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
   }
   const elapsedSec = ((runner.exhausted() ? lastDone : performance.now()) - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
+  const serverCpuAtEnd = cpuMillis(job.serverPid);
   http.close();
   const writes = await dbWrites(job.fixture);
   const result: JobResult = {
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
     ...latencies.summary(),
     generatorCores: (cpu.user + cpu.system) / 1e6 / Math.max(0.001, elapsedSec),
     generatorMaxStallMs: loopDelay.max / 1e6,
+    ...(serverCpuAtStart !== undefined && serverCpuAtEnd !== undefined ? { cpuMsPerOp: (serverCpuAtEnd - serverCpuAtStart) / Math.max(1, latencies.count + errors) } : {}),
     ...(writes !== undefined && writesBefore !== undefined ? { writesPerOp: (writes - writesBefore) / Math.max(1, latencies.count) } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

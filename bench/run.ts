@@ -10,7 +10,8 @@ import { basicAuth, createClient } from './load/client.js';
 import type { Fixture, JobResult, Scenario } from './load/fixture.js';
 import { accessToken } from './load/scenarios.js';
 import { type BenchOptions, parseOptions } from './options.js';
-import { argon2Ceiling, benchTmp, type Child, cpuMillis, dbWrites, runLoad, startBare, startIdp } from './processes.js';
+import { cpuMillis } from './load/cpu.js';
+import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
 import { type Baselines, type BenchRun, type Measured, checks, table } from './report.js';
 import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
 import { runWrk, type WrkRequest } from './wrk.js';
@@ -40,17 +41,18 @@ function usersFor(f: Fixture, part: 0 | 1): Fixture {
 async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boolean, pid: number | undefined): Promise<Measured> {
   const concurrency = s.startsWith('signin') ? o.signinConcurrency : o.concurrency;
   let peak: JobResult;
-  const cpuBefore = cpuMillis(pid);
   if (o.tool === 'wrk' && WRK_SCENARIOS.includes(s)) {
     const req = await wrkRequest(s, f);
     const before = f.mintPath ? undefined : await dbWrites(f.base);
+    const cpuBefore = cpuMillis(pid);
     peak = await runWrk(s, f.base, req, { threads: 2, connections: concurrency, durationSec: o.duration, tmpDir: benchTmp, cpus: o.loadCpus || undefined });
+    const cpuAfter = cpuMillis(pid);
+    if (cpuBefore !== undefined && cpuAfter !== undefined) peak.cpuMsPerOp = (cpuAfter - cpuBefore) / Math.max(1, peak.completed + peak.errors);
     if (before !== undefined) peak.writesPerOp = ((await dbWrites(f.base)) - before) / Math.max(1, peak.completed);
   } else {
-    peak = await runLoad({ scenario: s, fixture: usersFor(f, 0), concurrency, durationSec: o.duration }, o.loadCpus || undefined);
+    // the generator reads the server's CPU around its timed part (not while it prepares codes or tokens)
+    peak = await runLoad({ scenario: s, fixture: usersFor(f, 0), concurrency, durationSec: o.duration, ...(pid ? { serverPid: pid } : {}) }, o.loadCpus || undefined);
   }
-  const cpuAfter = cpuMillis(pid);
-  if (cpuBefore !== undefined && cpuAfter !== undefined) peak.cpuMsPerOp = (cpuAfter - cpuBefore) / Math.max(1, peak.completed + peak.errors);
   log(`${s}: ${peak.perSec.toFixed(0)}/s p50 ${n(peak.p50)} ms p99 ${n(peak.p99)} ms${peak.errors ? ` errors ${peak.errors} (${peak.errorSample})` : ''}`);
   if (!halfRate || peak.perSec <= 0) return { peak };
   const half = await runLoad({ scenario: s, fixture: usersFor(f, 1), concurrency: 256, durationSec: o.duration, rate: peak.perSec / 2 }, o.loadCpus || undefined);

@@ -22,6 +22,8 @@ export interface Job {
   durationSec: number;
   /** open loop at this many arrivals per second; closed loop (as fast as possible) when absent */
   rate?: number;
+  /** the server's process: its CPU time is read at the start and end of the timed part */
+  serverPid?: number;
 }
 
 export interface JobResult {
