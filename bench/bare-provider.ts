@@ -3,6 +3,9 @@
 // here. Authorization codes and tokens for the code, refresh, userinfo and introspection
 // scenarios are minted in-process (GET /bench/mint), since the bare provider has no
 // sign-in pages; the exchange, refresh and userinfo requests are then real HTTP.
+// Its sign-in is oidc-provider's part of one, without pages or password: /auth, an
+// interaction that signs the account in and grants the scopes at once, the resumed
+// /auth, the code exchange — the floor under any sign-in built on oidc-provider.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
@@ -91,6 +94,17 @@ async function mint(kind: string, n: number): Promise<string[]> {
 provider.use(async (ctx, next) => {
   if (ctx.path !== '/bench/mint') return next();
   ctx.body = { items: await mint(String(ctx.query.kind), Number(ctx.query.n)) };
+});
+
+// the interaction: no page, no password; signed in and consented in one step
+provider.use(async (ctx, next) => {
+  if (!ctx.path.startsWith('/interaction/')) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const grant = new provider.Grant({ clientId: String(details.params.client_id), accountId: 'bench-user' });
+  grant.addOIDCScope(String(details.params.scope));
+  const grantId = await grant.save();
+  ctx.status = 303;
+  ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: 'bench-user' }, consent: { grantId } }, { mergeWithLastSubmission: false }));
 });
 
 const server = createServer(provider.callback());

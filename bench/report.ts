@@ -40,6 +40,17 @@ export interface Check {
   ok: boolean;
 }
 
+/**
+ * The most any password sign-in on oidc-provider could reach of the argon2id ceiling on
+ * one core: a verification's CPU over that plus bare oidc-provider's own sign-in (no
+ * pages, no password, in-memory storage).
+ */
+function reachable(b: Baselines): string {
+  const floor = b.bare.signin?.cpuMsPerOp;
+  if (!floor || !b.argon2CpuMs) return '';
+  return `; bare oidc-provider's sign-in alone, ${ms3(floor)} ms CPU, caps it at ${pct(b.argon2CpuMs / (b.argon2CpuMs + floor))}`;
+}
+
 export function checks(runs: BenchRun[], b: Baselines): Check[] {
   const out: Check[] = [];
   for (const run of runs) {
@@ -50,7 +61,7 @@ export function checks(runs: BenchRun[], b: Baselines): Check[] {
       const c = ceiling(s, b);
       if (c && s === 'cc' && run.engine === 'sqlite') out.push({ what: `${tag} cc ≥ 60 % of bare oidc-provider (${pct(m.peak.perSec / c)})`, ok: m.peak.perSec >= 0.6 * c });
       if (c && (s === 'signin' || s === 'signin-remembered') && run.engine === 'sqlite') {
-        out.push({ what: `${tag} ${s} ≥ 85 % of argon2id ceiling (${pct(m.peak.perSec / c)})`, ok: m.peak.perSec >= 0.85 * c });
+        out.push({ what: `${tag} ${s} ≥ 85 % of argon2id ceiling (${pct(m.peak.perSec / c)}${reachable(b)})`, ok: m.peak.perSec >= 0.85 * c });
       }
       if (m.half) out.push({ what: `${tag} ${s} p99 ≤ 50 ms at half peak (${f0(m.half.p99)} ms)`, ok: m.half.p99 <= 50 });
       const maxW = MAX_WRITES[s];

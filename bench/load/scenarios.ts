@@ -108,6 +108,15 @@ async function signIn(http: Client, f: Fixture, user: { username: string; rememb
   if (!tokens.access_token) throw new Error('no access token');
 }
 
+/** The bare provider's sign-in: /auth → interaction (signs in and consents at once, no page) → /auth/:uid → code → token. */
+async function bareSignIn(http: Client, f: Fixture): Promise<void> {
+  const jar = new CookieJar();
+  const start = jar.take(await http.get(authorizePath(f), jar.header()));
+  const code = await followToCode(http, jar, start.location, f);
+  const tokens = await exchangeCode(http, f, code);
+  if (!tokens.access_token) throw new Error('no access token');
+}
+
 /** A browser session (remembered sign-in) from which codes are issued silently (prompt=none). */
 async function sessionJar(http: Client, f: Fixture): Promise<CookieJar> {
   const user = f.users![0]!;
@@ -205,6 +214,7 @@ export async function prepare(scenario: Scenario, http: Client, f: Fixture, opts
     }
     case 'signin':
     case 'signin-remembered': {
+      if (f.mintPath) return { ...forever, iteration: () => bareSignIn(http, f) };
       const remembered = scenario === 'signin-remembered';
       const users = new TotpUsers(f.users!);
       return { ...forever, iteration: () => signIn(http, f, users.next(!remembered), remembered) };
