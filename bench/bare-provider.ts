@@ -18,22 +18,26 @@ const SCOPE = 'openid profile email offline_access';
 
 /**
  * oidc-provider's own MemoryAdapter, less its 1,000-entry LRU bound (minting thousands
- * of codes would evict the grant they belong to): a plain Map, nothing else.
+ * of codes would evict the grant they belong to): a plain Map, with the same uid index
+ * (a code exchange looks its session up by uid; a scan over every stored token would make
+ * the floor grow with the tokens minted before it).
  */
 const store = new Map<string, AdapterPayload>();
+const uids = new Map<string, string>();
 class MapAdapter implements Adapter {
   constructor(private readonly model: string) {}
   private key = (id: string) => `${this.model}:${id}`;
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
     store.set(this.key(id), payload);
+    if (payload.uid) uids.set(`${this.model}:${payload.uid}`, id);
     if (payload.grantId) store.set(`grant:${payload.grantId}:${this.key(id)}`, {} as AdapterPayload);
   }
   async find(id: string) {
     return store.get(this.key(id));
   }
   async findByUid(uid: string) {
-    for (const v of store.values()) if (v.uid === uid) return v;
-    return undefined;
+    const id = uids.get(`${this.model}:${uid}`);
+    return id === undefined ? undefined : store.get(this.key(id));
   }
   async findByUserCode() {
     return undefined;
