@@ -67,14 +67,13 @@ export const LAST_LOGIN_PRECISION_MS = 3600_000;
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
 // Constant SQL (src/db/raw.ts). The organisation's columns carry an `o_` prefix: both tables have name and timestamps.
+const WITH_ORG =
+  'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
+  'from users u join organisations o on o.id = u.org_id';
 const SQL = {
-  findByIdWithOrg:
-    'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
-    'from users u join organisations o on o.id = u.org_id where u.id = ?',
+  findByIdWithOrg: `${WITH_ORG} where u.id = ?`,
   /** PostgreSQL: the lookups of one event-loop turn, together (src/db/pg-batch.ts) */
-  findManyWithOrg:
-    'select u.*, o.code as o_code, o.name as o_name, o.settings as o_settings, o.created_at as o_created_at, o.updated_at as o_updated_at ' +
-    'from users u join organisations o on o.id = u.org_id where u.id = any(?)',
+  findManyWithOrg: `${WITH_ORG} where u.id = any(?)`,
 } as const;
 
 const withOrgBatch = keyedLookup<UserRow & { [K in Exclude<keyof OrgRow, 'id'> as `o_${K}`]: OrgRow[K] }>(SQL.findManyWithOrg, 'users', 'id', (ids) => [ids]);
