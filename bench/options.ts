@@ -24,6 +24,7 @@ const schema = z.object({
   signinUsers: z.coerce.number().int().min(10).default(3000),
   halfRate: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
   baselines: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
+  adjacent: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
   tool: z.enum(['wrk', 'node']).default('wrk'),
   serverCpus: z.string().regex(/^[\d,-]*$/).default(twoCores ? '0' : ''),
   loadCpus: z.string().regex(/^[\d,-]*$/).default(twoCores ? '1' : ''),
@@ -42,6 +43,7 @@ export const HELP = `npm run bench -- [--key=value …]
   --signin-users=3000           users with TOTP and a remembered browser (each TOTP code works once per user)
   --half-rate=true              also measure latency at half the peak rate (open loop)
   --baselines=true              bare oidc-provider and raw argon2id ceilings
+  --adjacent=true               measure the ceiling again right before each of ours (ratios from the same moment)
   --tool=wrk                    wrk (Debian) or node for single-request scenarios
   --server-cpus=0 --load-cpus=1 taskset pinning (empty: no pinning)
   --pg-url=postgres://…         where to create the PostgreSQL benchmark database

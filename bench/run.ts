@@ -12,7 +12,7 @@ import { accessToken } from './load/scenarios.js';
 import { type BenchOptions, parseOptions } from './options.js';
 import { cpuMillis } from './load/cpu.js';
 import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
-import { type Baselines, type BenchRun, type Measured, checks, table } from './report.js';
+import { type Baselines, type BenchRun, type Ceiling, type Measured, checks, table } from './report.js';
 import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
 import { runWrk, type WrkRequest } from './wrk.js';
 
@@ -60,37 +60,61 @@ async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boole
   return { peak, half };
 }
 
-async function baselines(o: BenchOptions): Promise<Baselines> {
-  const b: Baselines = { bare: {} };
-  if (!o.baselines) return b;
+/** Bare oidc-provider, running for the whole bench so it can be measured again next to each of ours. */
+interface Bare {
+  child: Child;
+  fixture: Fixture;
+}
+
+async function startBareProvider(o: BenchOptions): Promise<Bare> {
+  const secrets = { web: randomBytes(12).toString('hex'), service: randomBytes(12).toString('hex') };
+  const child = await startBare(await freePortFor(), secrets, o.serverCpus || undefined);
+  const fixture: Fixture = {
+    base: child.url.replace('localhost', '127.0.0.1'),
+    web: { clientId: 'bench-web', clientSecret: secrets.web, redirectUri: 'http://127.0.0.1:9/callback' },
+    service: { clientId: 'bench-service', clientSecret: secrets.service },
+    mintPath: '/bench/mint',
+  };
+  await runLoad({ scenario: 'cc', fixture, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
+  return { child, fixture };
+}
+
+/** bare oidc-provider's counterpart of a scenario: its sign-in (no pages, no password) for both of ours */
+const bareScenario = (s: Scenario): Scenario => (s.startsWith('signin') ? 'signin' : s);
+
+async function argon2(o: BenchOptions) {
   const a = await argon2Ceiling(Math.min(o.duration, 10), o.serverCpus || undefined);
+  log(`argon2id ceiling: ${a.perSec.toFixed(1)}/s with ${a.concurrency} in flight`);
+  return a;
+}
+
+async function baselines(o: BenchOptions, bare: Bare | undefined): Promise<Baselines> {
+  const b: Baselines = { bare: {} };
+  if (!bare) return b;
+  const a = await argon2(o);
   b.argon2PerSec = a.perSec;
   b.argon2CpuMs = a.cpuMsPerHash;
-  log(`argon2id ceiling: ${a.perSec.toFixed(1)}/s with ${a.concurrency} in flight`);
-  const secrets = { web: randomBytes(12).toString('hex'), service: randomBytes(12).toString('hex') };
-  const port = await freePortFor();
-  const bare = await startBare(port, secrets, o.serverCpus || undefined);
-  try {
-    const f: Fixture = {
-      base: bare.url.replace('localhost', '127.0.0.1'),
-      web: { clientId: 'bench-web', clientSecret: secrets.web, redirectUri: 'http://127.0.0.1:9/callback' },
-      service: { clientId: 'bench-service', clientSecret: secrets.service },
-      mintPath: '/bench/mint',
-    };
-    await runLoad({ scenario: 'cc', fixture: f, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
-    // its sign-in (no pages, no password) once, as the floor under both of ours
-    const scenarios = [...new Set(o.scenarios.map((x) => (x.startsWith('signin') ? 'signin' : x)))] as Scenario[];
-    for (const s of scenarios) {
-      log(`bare oidc-provider ${s}`);
-      b.bare[s] = (await measure(s, f, o, false, bare.process.pid)).peak;
-    }
-  } finally {
-    await bare.stop();
+  for (const s of [...new Set(o.scenarios.map(bareScenario))]) {
+    log(`bare oidc-provider ${s}`);
+    b.bare[s] = (await measure(s, bare.fixture, o, false, bare.child.process.pid)).peak;
   }
   return b;
 }
 
-async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOptions): Promise<BenchRun> {
+/**
+ * The ceilings again, right before one of our measurements: this machine's speed drifts
+ * (the same run of ours gave 3,089 and 1,770 userinfo/s twenty minutes apart, nothing else
+ * running), so a ratio is only as good as the moment its two halves share.
+ */
+async function adjacentCeiling(s: Scenario, o: BenchOptions, bare: Bare): Promise<Ceiling> {
+  const own = (await measure(bareScenario(s), bare.fixture, o, false, bare.child.process.pid)).peak;
+  log(`  next to it, bare oidc-provider ${bareScenario(s)}: ${own.perSec.toFixed(0)}/s, ${n(own.cpuMsPerOp)} ms CPU`);
+  if (!s.startsWith('signin')) return { perSec: own.perSec, cpuMsPerOp: own.cpuMsPerOp };
+  const a = await argon2(o);
+  return { perSec: a.perSec, cpuMsPerOp: a.cpuMsPerHash, floorCpuMs: own.cpuMsPerOp };
+}
+
+async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOptions, bare: Bare | undefined): Promise<BenchRun> {
   const db = await createDatabase(engine, o.pgUrl);
   let server: Child | undefined;
   try {
@@ -104,8 +128,9 @@ async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOp
     await runLoad({ scenario: 'cc', fixture: f, concurrency: o.concurrency, durationSec: 3 }, o.loadCpus || undefined); // warm-up
     const run: BenchRun = { engine, users, results: {} };
     for (const s of o.scenarios) {
+      const ceiling = bare && o.adjacent ? await adjacentCeiling(s, o, bare) : undefined;
       log(`${engine}/${users} ${s}`);
-      run.results[s] = await measure(s, f, o, o.halfRate, server.process.pid);
+      run.results[s] = { ...(await measure(s, f, o, o.halfRate, server.process.pid)), ...(ceiling ? { ceiling } : {}) };
     }
     return run;
   } finally {
@@ -117,9 +142,15 @@ async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOp
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const started = new Date();
-  const b = await baselines(o);
+  const bare = o.baselines ? await startBareProvider(o) : undefined;
   const runs: BenchRun[] = [];
-  for (const engine of o.engines) for (const users of o.users) runs.push(await benchOne(engine, users, o));
+  let b: Baselines;
+  try {
+    b = await baselines(o, bare);
+    for (const engine of o.engines) for (const users of o.users) runs.push(await benchOne(engine, users, o, bare));
+  } finally {
+    await bare?.child.stop();
+  }
   const result = {
     date: started.toISOString(),
     node: process.version,
