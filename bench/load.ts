@@ -111,7 +111,9 @@ async function main(): Promise<void> {
     ...latencies.summary(),
     generatorCores: (cpu.user + cpu.system) / 1e6 / Math.max(0.001, elapsedSec),
     generatorMaxStallMs: loopDelay.max / 1e6,
-    ...(serverCpuAtStart !== undefined && serverCpuAtEnd !== undefined ? { cpuMsPerOp: (serverCpuAtEnd - serverCpuAtStart) / Math.max(1, latencies.count + errors) } : {}),
+    ...(serverCpuAtStart !== undefined && serverCpuAtEnd !== undefined
+      ? { cpuMsPerOp: (serverCpuAtEnd - serverCpuAtStart) / Math.max(1, latencies.count + errors), serverCores: (serverCpuAtEnd - serverCpuAtStart) / 1000 / Math.max(0.001, elapsedSec) }
+      : {}),
     ...(writes !== undefined && writesBefore !== undefined ? { writesPerOp: (writes - writesBefore) / Math.max(1, latencies.count) } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -41,6 +41,8 @@ export interface JobResult {
   writesPerOp?: number;
   /** the server's CPU time (all threads) per operation during the timed part, ms */
   cpuMsPerOp?: number;
+  /** the server's CPU use during the timed part, in cores: at half the peak rate on one pinned core, about half */
+  serverCores?: number;
   /** the Node load generator's own CPU use during the timed part, in cores (near 1: it, not the server, may be the limit) */
   generatorCores?: number;
   /** the longest the load generator's own event loop was held up (a stall there delays every request due meanwhile) */
