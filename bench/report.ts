@@ -34,7 +34,7 @@ export interface Baselines {
 const MIN_RATE: Partial<Record<Scenario, number>> = { cc: 2500, code: 900, refresh: 900, userinfo: 3000, introspection: 3000 };
 const MAX_WRITES: Partial<Record<Scenario, number>> = { signin: 10, 'signin-remembered': 10, refresh: 3 };
 
-const isSignIn = (s: Scenario) => s === 'signin' || s === 'signin-remembered';
+export const isSignIn = (s: Scenario) => s === 'signin' || s === 'signin-remembered';
 
 /** The ceiling measured next to this scenario, else the one from the start of the run. */
 function ceiling(s: Scenario, b: Baselines, m: Measured): number | undefined {

@@ -12,7 +12,7 @@ import { accessToken } from './load/scenarios.js';
 import { type BenchOptions, parseOptions } from './options.js';
 import { cpuMillis } from './load/cpu.js';
 import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
-import { type Baselines, type BenchRun, type Ceiling, type Measured, checks, table } from './report.js';
+import { type Baselines, type BenchRun, type Ceiling, type Measured, checks, isSignIn, table } from './report.js';
 import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
 import { runWrk, type WrkRequest } from './wrk.js';
 
@@ -74,7 +74,7 @@ const SATURATED = 0.8;
 async function measureAtHalfLoad(s: Scenario, f: Fixture, o: BenchOptions, pid: number | undefined): Promise<Measured> {
   const first = await measure(s, f, o, o.halfRate, pid);
   const busy = first.half?.serverCores;
-  if (!o.serverCpus || s.startsWith('signin') || busy === undefined || busy <= SATURATED) return first;
+  if (!o.serverCpus || isSignIn(s) || busy === undefined || busy <= SATURATED) return first;
   log(`${s}: the server was ${(busy * 100).toFixed(0)} % busy at "half" the peak rate, so the machine slowed after the peak; measuring both again`);
   const second = await measure(s, f, o, o.halfRate, pid);
   return { ...second, remeasured: { firstPeakPerSec: first.peak.perSec, firstHalfP99: first.half!.p99, firstHalfServerCores: busy } };
@@ -84,6 +84,13 @@ async function measureAtHalfLoad(s: Scenario, f: Fixture, o: BenchOptions, pid: 
 interface Bare {
   child: Child;
   fixture: Fixture;
+}
+
+/** One bare measurement on an empty store (bench/bare-provider.ts, /bench/reset). */
+async function measureBare(s: Scenario, o: BenchOptions, bare: Bare): Promise<JobResult> {
+  const reset = await fetch(`${bare.fixture.base}/bench/reset`, { method: 'POST' });
+  if (reset.status !== 204) throw new Error(`bare oidc-provider: reset answered ${reset.status}`);
+  return (await measure(s, bare.fixture, o, false, bare.child.process.pid)).peak;
 }
 
 async function startBareProvider(o: BenchOptions): Promise<Bare> {
@@ -100,7 +107,7 @@ async function startBareProvider(o: BenchOptions): Promise<Bare> {
 }
 
 /** bare oidc-provider's counterpart of a scenario: its sign-in (no pages, no password) for both of ours */
-const bareScenario = (s: Scenario): Scenario => (s.startsWith('signin') ? 'signin' : s);
+const bareScenario = (s: Scenario): Scenario => (isSignIn(s) ? 'signin' : s);
 
 async function argon2(o: BenchOptions) {
   const a = await argon2Ceiling(Math.min(o.duration, 10), o.serverCpus || undefined);
@@ -116,7 +123,7 @@ async function baselines(o: BenchOptions, bare: Bare | undefined): Promise<Basel
   b.argon2CpuMs = a.cpuMsPerHash;
   for (const s of [...new Set(o.scenarios.map(bareScenario))]) {
     log(`bare oidc-provider ${s}`);
-    b.bare[s] = (await measure(s, bare.fixture, o, false, bare.child.process.pid)).peak;
+    b.bare[s] = await measureBare(s, o, bare);
   }
   return b;
 }
@@ -127,9 +134,9 @@ async function baselines(o: BenchOptions, bare: Bare | undefined): Promise<Basel
  * running), so a ratio is only as good as the moment its two halves share.
  */
 async function adjacentCeiling(s: Scenario, o: BenchOptions, bare: Bare): Promise<Ceiling> {
-  const own = (await measure(bareScenario(s), bare.fixture, o, false, bare.child.process.pid)).peak;
+  const own = await measureBare(bareScenario(s), o, bare);
   log(`  next to it, bare oidc-provider ${bareScenario(s)}: ${own.perSec.toFixed(0)}/s, ${n(own.cpuMsPerOp)} ms CPU`);
-  if (!s.startsWith('signin')) return { perSec: own.perSec, cpuMsPerOp: own.cpuMsPerOp };
+  if (!isSignIn(s)) return { perSec: own.perSec, cpuMsPerOp: own.cpuMsPerOp };
   const a = await argon2(o);
   return { perSec: a.perSec, cpuMsPerOp: a.cpuMsPerHash, floorCpuMs: own.cpuMsPerOp };
 }
