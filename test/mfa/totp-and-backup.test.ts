@@ -15,6 +15,7 @@ for (const engine of engines()) {
     let config: oidc.Configuration;
     let secret = '';
     let backupCodes: string[] = [];
+    let enrolmentCode = '';
     const browser = new HttpSession('http://placeholder', { 'accept-language': 'en' });
 
     before(async () => {
@@ -53,7 +54,8 @@ for (const engine of engines()) {
       assert.match(wrong.html, /The code is incorrect/);
       assert.equal(secretOnPage(wrong.html), secret, 'the same secret after a wrong code');
 
-      const confirmed = await postStep(browser, wrong, 'enrol-totp', { code: totpCode(secret), label: 'Phone' });
+      enrolmentCode = totpCode(secret);
+      const confirmed = await postStep(browser, wrong, 'enrol-totp', { code: enrolmentCode, label: 'Phone' });
       assert.match(confirmed.html, /id="backup-codes"/);
       backupCodes = backupCodesOnPage(confirmed.html);
       assert.equal(backupCodes.length, 10);
@@ -77,8 +79,9 @@ for (const engine of engines()) {
       const session = new HttpSession(server.url, { 'accept-language': 'en' });
       const step1 = await passwordStep(session);
       assert.match(step1.html, /Enter the 6-digit code from your authenticator app/);
-      // the enrolment used the current step: the same code again is a replay
-      const replay = await postStep(session, step1, 'mfa', { method: 'totp', code: totpCode(secret) });
+      // the very code the enrolment used (not the current step's: a 30-second boundary may
+      // have passed since, and a fresh step's code would rightly be accepted)
+      const replay = await postStep(session, step1, 'mfa', { method: 'totp', code: enrolmentCode });
       assert.equal(replay.res.status, 400);
       assert.match(replay.html, /already been used/);
       const next = await postStep(session, replay, 'mfa', { method: 'totp', code: totpCode(secret, 1), remember: 'yes' });
