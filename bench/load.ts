@@ -5,16 +5,13 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from './load/client.js';
 import { cpuMillis } from './load/cpu.js';
 import type { Job, JobResult } from './load/fixture.js';
+import { rowsWritten } from './load/rows-written.js';
 import { prepare } from './load/scenarios.js';
 import { Latencies } from './load/stats.js';
 
 /** Writes the server counted so far (our server only; the bare provider has no such metric). */
-async function dbWrites(f: Job['fixture']): Promise<number | undefined> {
-  if (f.mintPath) return undefined;
-  const text = await (await fetch(`${f.base}/metrics`)).text();
-  const m = /idp_db_rows_written_total (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
-}
+/** Our server's rows written so far; the bare provider has no database. */
+const dbWrites = (f: Job['fixture']): Promise<number> | undefined => (f.mintPath ? undefined : rowsWritten(f.base));
 
 const WARM_UP_MS = 1000;
 

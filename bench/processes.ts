@@ -104,8 +104,3 @@ export async function argon2Ceiling(seconds: number, cpus: string | undefined): 
   return JSON.parse(stdout.trim()) as { perSec: number; concurrency: number; cpuMsPerHash: number };
 }
 
-/** Rows written, counted by the server (idp_db_rows_written_total). */
-export async function dbWrites(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/idp_db_rows_written_total (\d+)/.exec(text)?.[1] ?? 0);
-}

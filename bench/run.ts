@@ -11,7 +11,8 @@ import type { Fixture, JobResult, Scenario } from './load/fixture.js';
 import { accessToken } from './load/scenarios.js';
 import { type BenchOptions, parseOptions } from './options.js';
 import { cpuMillis } from './load/cpu.js';
-import { argon2Ceiling, benchTmp, type Child, dbWrites, runLoad, startBare, startIdp } from './processes.js';
+import { argon2Ceiling, benchTmp, type Child, runLoad, startBare, startIdp } from './processes.js';
+import { rowsWritten } from './load/rows-written.js';
 import { type Baselines, type BenchRun, type Ceiling, type Measured, checks, isSignIn, table } from './report.js';
 import { BENCH_SECRET_KEY, createDatabase, seed } from './seed.js';
 import { runWrk, type WrkRequest } from './wrk.js';
@@ -43,12 +44,12 @@ async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boole
   let peak: JobResult;
   if (o.tool === 'wrk' && WRK_SCENARIOS.includes(s)) {
     const req = await wrkRequest(s, f);
-    const before = f.mintPath ? undefined : await dbWrites(f.base);
+    const before = f.mintPath ? undefined : await rowsWritten(f.base);
     const cpuBefore = cpuMillis(pid);
     peak = await runWrk(s, f.base, req, { threads: 2, connections: concurrency, durationSec: o.duration, tmpDir: benchTmp, cpus: o.loadCpus || undefined });
     const cpuAfter = cpuMillis(pid);
     if (cpuBefore !== undefined && cpuAfter !== undefined) peak.cpuMsPerOp = (cpuAfter - cpuBefore) / Math.max(1, peak.completed + peak.errors);
-    if (before !== undefined) peak.writesPerOp = ((await dbWrites(f.base)) - before) / Math.max(1, peak.completed);
+    if (before !== undefined) peak.writesPerOp = ((await rowsWritten(f.base)) - before) / Math.max(1, peak.completed);
   } else {
     // the generator reads the server's CPU around its timed part (not while it prepares codes or tokens)
     peak = await runLoad({ scenario: s, fixture: usersFor(f, 0), concurrency, durationSec: o.duration, ...(pid ? { serverPid: pid } : {}) }, o.loadCpus || undefined);
@@ -61,24 +62,6 @@ async function measure(s: Scenario, f: Fixture, o: BenchOptions, halfRate: boole
   return { peak, half };
 }
 
-/**
- * Half the peak rate is half the load only while the machine runs at the speed the peak
- * was measured at. On one pinned core, a server busier than SATURATED during the half-rate
- * run means the machine slowed down in between (this machine's speed drifts by 2x): that
- * run measured a queue, not latency at half load. Peak and half-rate are then measured
- * once more, and the log says so; the result keeps the second pair. Not the sign-ins: their
- * users' TOTP codes of this time step are spent, so the busy share is only reported.
- */
-const SATURATED = 0.8;
-
-async function measureAtHalfLoad(s: Scenario, f: Fixture, o: BenchOptions, pid: number | undefined): Promise<Measured> {
-  const first = await measure(s, f, o, o.halfRate, pid);
-  const busy = first.half?.serverCores;
-  if (!o.serverCpus || isSignIn(s) || busy === undefined || busy <= SATURATED) return first;
-  log(`${s}: the server was ${(busy * 100).toFixed(0)} % busy at "half" the peak rate, so the machine slowed after the peak; measuring both again`);
-  const second = await measure(s, f, o, o.halfRate, pid);
-  return { ...second, remeasured: { firstPeakPerSec: first.peak.perSec, firstHalfP99: first.half!.p99, firstHalfServerCores: busy } };
-}
 
 /** Bare oidc-provider, running for the whole bench so it can be measured again next to each of ours. */
 interface Bare {
@@ -157,7 +140,7 @@ async function benchOne(engine: 'sqlite' | 'postgres', users: number, o: BenchOp
     for (const s of o.scenarios) {
       const ceiling = bare && o.adjacent ? await adjacentCeiling(s, o, bare) : undefined;
       log(`${engine}/${users} ${s}`);
-      run.results[s] = { ...(await measureAtHalfLoad(s, f, o, server.process.pid)), ...(ceiling ? { ceiling } : {}) };
+      run.results[s] = { ...(await measure(s, f, o, o.halfRate, server.process.pid)), ...(ceiling ? { ceiling } : {}) };
     }
     return run;
   } finally {
